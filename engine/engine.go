@@ -1,0 +1,131 @@
+// Package engine is how the API and the command line talk to the running
+// workflows: launching plans, sending decisions as Updates, reading state.
+// It turns Temporal errors into domain errors.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/workflows"
+)
+
+// Engine wraps a Temporal client.
+type Engine struct {
+	Client    client.Client
+	TaskQueue string
+	// IDPrefix is put before every workflow id, so that several Duban
+	// deployments (or test runs) can share one Temporal namespace.
+	IDPrefix string
+}
+
+// WorkflowID is the workflow id of an instance (or launch) id.
+func (e *Engine) WorkflowID(id string) string { return e.IDPrefix + id }
+
+func (e *Engine) queue() string {
+	if e.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return e.TaskQueue
+}
+
+// LaunchOptions tunes a launch.
+type LaunchOptions struct {
+	Clock       duban.Clock
+	BatchSize   int
+	Concurrency int
+	// Templates limits the launch to some template ids (all when empty).
+	Templates []string
+}
+
+// Launch starts (or joins, if one is running) the launch of a plan for a
+// year, and returns its id. Progress is in the store's launches table.
+func (e *Engine) Launch(ctx context.Context, planID string, year int, opts LaunchOptions) (string, error) {
+	id := workflows.LaunchID(planID, year)
+	if len(opts.Templates) > 0 {
+		id += "/" + strings.Join(opts.Templates, ",")
+	}
+	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       e.WorkflowID(id),
+		TaskQueue:                e.queue(),
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.LaunchWorkflow, workflows.LaunchInput{
+		LaunchID: id, PlanID: planID, Year: year, Clock: opts.Clock,
+		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Templates: opts.Templates,
+	})
+	if err != nil {
+		return "", fmt.Errorf("start launch %s: %w", id, err)
+	}
+	return id, nil
+}
+
+// WaitLaunch blocks until the launch workflow ends and returns its result.
+func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.LaunchResult, error) {
+	var res workflows.LaunchResult
+	err := e.Client.GetWorkflow(ctx, e.WorkflowID(launchID), "").Get(ctx, &res)
+	return res, err
+}
+
+// Update sends a decision to an instance's workflow. updateID is the
+// client's idempotency key: the same key twice gives the first result and
+// changes nothing. A refusal by the workflow's validator comes back as a
+// *duban.Error with the code the workflow chose.
+func (e *Engine) Update(ctx context.Context, instanceID, name, updateID string, arg any) (workflows.View, error) {
+	var view workflows.View
+	h, err := e.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   e.WorkflowID(instanceID),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return view, translate(err)
+	}
+	if err := h.Get(ctx, &view); err != nil {
+		return view, translate(err)
+	}
+	return view, nil
+}
+
+// State queries an instance's workflow for its full state.
+func (e *Engine) State(ctx context.Context, instanceID string) (workflows.View, error) {
+	var view workflows.View
+	v, err := e.Client.QueryWorkflow(ctx, e.WorkflowID(instanceID), "", workflows.QueryState)
+	if err != nil {
+		return view, translate(err)
+	}
+	return view, v.Get(&view)
+}
+
+// Cancel is a convenience for the cancel update.
+func (e *Engine) Cancel(ctx context.Context, instanceID, updateID string, c workflows.Cancellation) (workflows.View, error) {
+	return e.Update(ctx, instanceID, workflows.UpdateCancel, updateID, c)
+}
+
+func translate(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		code := app.Type()
+		switch code {
+		case duban.EINVALID, duban.ECONFLICT, duban.EFORBIDDEN, duban.ENOTFOUND:
+			return &duban.Error{Code: code, Message: app.Message()}
+		}
+		return err
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// The workflow is gone: it finished (completed or cancelled) or never was.
+		return duban.Errorf(duban.ECONFLICT, "任务已结束或不存在，不能再操作")
+	}
+	return err
+}

@@ -1,0 +1,155 @@
+package duban
+
+import "time"
+
+// EventKind names a timeline event.
+type EventKind string
+
+// Timeline event kinds.
+const (
+	EventAssigned           EventKind = "assigned"
+	EventProgress           EventKind = "progress"
+	EventSubmitted          EventKind = "submitted"
+	EventApproved           EventKind = "approved" // one step signed off
+	EventRejected           EventKind = "rejected"
+	EventCompleted          EventKind = "completed" // the last step signed off
+	EventReminder           EventKind = "reminder"
+	EventOverdue            EventKind = "overdue"
+	EventEscalated          EventKind = "escalated"
+	EventSLAReminder        EventKind = "sla_reminder"
+	EventSLABreached        EventKind = "sla_breached"
+	EventSLAEscalated       EventKind = "sla_escalated"
+	EventExtensionRequested EventKind = "extension_requested"
+	EventExtensionGranted   EventKind = "extension_granted"
+	EventExtensionRefused   EventKind = "extension_refused"
+	EventCancelled          EventKind = "cancelled"
+)
+
+// Label is the Chinese name of the event.
+func (k EventKind) Label() string {
+	switch k {
+	case EventAssigned:
+		return "任务下达"
+	case EventProgress:
+		return "报告进展"
+	case EventSubmitted:
+		return "提交审批"
+	case EventApproved:
+		return "审批通过"
+	case EventRejected:
+		return "退回修改"
+	case EventCompleted:
+		return "办结"
+	case EventReminder:
+		return "到期提醒"
+	case EventOverdue:
+		return "已逾期"
+	case EventEscalated:
+		return "逾期督办升级"
+	case EventSLAReminder:
+		return "审批时限提醒"
+	case EventSLABreached:
+		return "审批超时"
+	case EventSLAEscalated:
+		return "审批超时升级"
+	case EventExtensionRequested:
+		return "申请延期"
+	case EventExtensionGranted:
+		return "同意延期"
+	case EventExtensionRefused:
+		return "不同意延期"
+	case EventCancelled:
+		return "撤销"
+	}
+	return string(k)
+}
+
+// Evidence is a file attached to a report, stored by content hash.
+type Evidence struct {
+	SHA256      string `json:"sha256"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+}
+
+// Projection is the state of an instance as the API reads it: the row the
+// workflow keeps up to date after every transition.
+type Projection struct {
+	Status       Status     `json:"status"`
+	Due          time.Time  `json:"due"`
+	OverdueSince *time.Time `json:"overdue_since,omitempty"`
+	// CurrentStep is the 1-based approval step waiting for a decision, 0 if none.
+	CurrentStep  int        `json:"current_step"`
+	StepCount    int        `json:"step_count"`
+	ApproverUnit string     `json:"approver_unit,omitempty"` // unit deciding CurrentStep
+	StepDue      *time.Time `json:"step_due,omitempty"`      // end of CurrentStep's SLA
+	Progress     int        `json:"progress"`
+	ProgressBase int        `json:"progress_base"` // target (count) or base (ratio)
+	Escalation   int        `json:"escalation"`    // escalation steps fired so far
+	Extension    bool       `json:"extension_pending,omitempty"`
+	Seq          int64      `json:"seq"`
+	CompletedAt  *time.Time `json:"completed_at,omitempty"`
+}
+
+// Overdue reports whether the instance is open and past its deadline.
+func (p Projection) Overdue() bool { return p.OverdueSince != nil && !p.Status.Finished() }
+
+// Notice asks for people to be told about a transition. The workflow says
+// who and why; rendering the message and finding the users happen outside it.
+type Notice struct {
+	Kind       EventKind    `json:"kind"`
+	Recipients []Recipients `json:"recipients"`
+	Urgent     bool         `json:"urgent,omitempty"`
+	// Offset is the reminder or escalation distance that fired, if any.
+	Offset *Offset `json:"offset,omitempty"`
+}
+
+// Transition is one state change of an instance: a timeline event, the
+// projection after it, and the notices it sends. Applying it is idempotent on
+// (InstanceID, Seq).
+type Transition struct {
+	InstanceID string     `json:"instance_id"`
+	Seq        int64      `json:"seq"`
+	At         time.Time  `json:"at"`
+	Kind       EventKind  `json:"kind"`
+	Actor      Actor      `json:"actor"`
+	From       Status     `json:"from"`
+	To         Status     `json:"to"`
+	Step       int        `json:"step,omitempty"` // approval step concerned, 1-based
+	Reason     string     `json:"reason,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	Evidence   []Evidence `json:"evidence,omitempty"`
+	NewDue     *time.Time `json:"new_due,omitempty"` // extension asked or granted
+	Projection Projection `json:"projection"`
+	Notices    []Notice   `json:"notices,omitempty"`
+	// Spec is set on the first transition of an instance the launcher did not
+	// record, so the store can create the row.
+	Spec *TaskSpec `json:"spec,omitempty"`
+}
+
+// Clock maps real time to plan ("virtual") time. In production Scale is 1
+// and both are the same. For demos a scale of 1440 runs a day per minute:
+// virtual = VirtualEpoch + (now - RealEpoch) × Scale.
+type Clock struct {
+	Scale        float64   `json:"scale,omitempty"`
+	VirtualEpoch time.Time `json:"virtual_epoch,omitempty"`
+	RealEpoch    time.Time `json:"real_epoch,omitempty"`
+}
+
+func (c Clock) scaled() bool { return c.Scale > 0 && c.Scale != 1 }
+
+// Virtual returns the plan time at real time t.
+func (c Clock) Virtual(t time.Time) time.Time {
+	if !c.scaled() {
+		return t
+	}
+	return c.VirtualEpoch.Add(time.Duration(float64(t.Sub(c.RealEpoch)) * c.Scale))
+}
+
+// Real returns how long to wait in real time for d of plan time to pass.
+func (c Clock) Real(d time.Duration) time.Duration {
+	if !c.scaled() {
+		return d
+	}
+	return time.Duration(float64(d) / c.Scale)
+}

@@ -1,0 +1,152 @@
+// Package testenv gives integration tests the real things: a fresh
+// PostgreSQL database per test binary (migrated, with Hunan's units) and an
+// embedded Temporal server with a Duban worker.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban/engine"
+	"github.com/duban-dev/duban/internal/devtemporal"
+	"github.com/duban-dev/duban/org"
+	"github.com/duban-dev/duban/store"
+	"github.com/duban-dev/duban/worker"
+)
+
+// AdminURL is the PostgreSQL server tests create their databases on. It
+// honours DUBAN_TEST_DATABASE_URL.
+func AdminURL() string {
+	if u := os.Getenv("DUBAN_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// NewDatabase creates an empty database with a random name and returns its
+// URL and a function that drops it.
+func NewDatabase(ctx context.Context, prefix string) (string, func(), error) {
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to test postgres (%s): %w", AdminURL(), err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := prefix + "_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	u, _ := url.Parse(AdminURL())
+	u.Path = "/" + name
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, AdminURL())
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	}
+	return u.String(), drop, nil
+}
+
+// OpenDB creates, migrates and seeds (with Hunan's units) a fresh database
+// for one test, dropped when the test ends.
+func OpenDB(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	dsn, drop, err := NewDatabase(ctx, "duban_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	db, err := store.Open(ctx, dsn, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SeedUnits(ctx, org.Hunan(), false); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+var (
+	temporalOnce sync.Once
+	temporalSrv  *devtemporal.Server
+	temporalErr  error
+)
+
+// Temporal returns the embedded Temporal server shared by a test binary.
+// Each caller should use its own task queue.
+func Temporal(t testing.TB) *devtemporal.Server {
+	t.Helper()
+	temporalOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		temporalSrv, temporalErr = devtemporal.Start(ctx, devtemporal.Options{Namespace: "default"})
+	})
+	if temporalErr != nil {
+		t.Fatal(temporalErr)
+	}
+	return temporalSrv
+}
+
+// Stack is a database, a Temporal client, a running worker on a private
+// task queue and an engine that targets it.
+type Stack struct {
+	DB        *store.DB
+	Client    client.Client
+	Engine    *engine.Engine
+	TaskQueue string
+	Worker    sdkworker.Worker
+}
+
+// NewStack starts a full engine stack for one test.
+func NewStack(t testing.TB) *Stack {
+	t.Helper()
+	db := OpenDB(t)
+	srv := Temporal(t)
+	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: quiet{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	tq := "test-" + hex.EncodeToString(b)
+	// Tests share one namespace: a prefix keeps their workflow ids apart.
+	prefix := tq + "/"
+	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix}}
+	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return &Stack{DB: db, Client: c, Engine: &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}, TaskQueue: tq, Worker: w}
+}
+
+// quiet drops SDK logs in tests.
+type quiet struct{}
+
+func (quiet) Debug(string, ...interface{}) {}
+func (quiet) Info(string, ...interface{})  {}
+func (quiet) Warn(string, ...interface{})  {}
+func (quiet) Error(string, ...interface{}) {}

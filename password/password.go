@@ -1,0 +1,72 @@
+// Package password hashes and checks passwords with argon2id, in the PHC
+// string format ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Parameters of new hashes: OWASP's argon2id recommendation (19 MiB, 2 passes).
+const (
+	memoryKiB = 19 * 1024
+	passes    = 2
+	threads   = 1
+	saltLen   = 16
+	keyLen    = 32
+)
+
+// MinLength is the shortest password accepted.
+const MinLength = 8
+
+// ErrMismatch is returned when a password does not match its hash.
+var ErrMismatch = errors.New("password does not match")
+
+// Hash returns the PHC string of a new argon2id hash of pw.
+func Hash(pw string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, threads, keyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// Check compares pw with a PHC string in constant time.
+func Check(encoded, pw string) error {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return errors.New("unsupported password hash")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return errors.New("unsupported argon2 version")
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return fmt.Errorf("bad argon2 parameters: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	salt, err := enc.DecodeString(parts[4])
+	if err != nil {
+		return err
+	}
+	want, err := enc.DecodeString(parts[5])
+	if err != nil {
+		return err
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return ErrMismatch
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/duban-dev/duban"
+)
+
+// User is a person who signs in.
+type User struct {
+	ID           int64        `json:"id"`
+	Username     string       `json:"username"`
+	DisplayName  string       `json:"display_name"`
+	UnitCode     string       `json:"unit_code"`
+	Roles        []duban.Role `json:"roles"`
+	Email        string       `json:"email"`
+	PasswordHash string       `json:"-"`
+	Disabled     bool         `json:"disabled"`
+	CreatedAt    time.Time    `json:"created_at"`
+}
+
+// Actor is the user as a workflow sees them.
+func (u User) Actor() duban.Actor {
+	return duban.Actor{UserID: u.ID, Name: u.DisplayName, UnitCode: u.UnitCode, Roles: u.Roles}
+}
+
+const userCols = `id, username, display_name, unit_code, roles, email, password_hash, disabled, created_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	var roles []string
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.UnitCode, &roles, &u.Email, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	for _, r := range roles {
+		u.Roles = append(u.Roles, duban.Role(r))
+	}
+	return u, err
+}
+
+// CreateUser stores a new user; the username must be free and the unit exist.
+func (db *DB) CreateUser(ctx context.Context, u User) (User, error) {
+	if err := validUser(u); err != nil {
+		return u, err
+	}
+	row := db.Pool.QueryRow(ctx, `INSERT INTO users (username, display_name, unit_code, roles, email, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+userCols,
+		u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash)
+	created, err := scanUser(row)
+	if err != nil {
+		return u, translate(err, "用户 "+u.Username)
+	}
+	return created, nil
+}
+
+// UpsertUser creates a user or, if the username exists, updates its
+// profile, roles and password (used to seed demo users idempotently).
+func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
+	if err := validUser(u); err != nil {
+		return u, err
+	}
+	row := db.Pool.QueryRow(ctx, `INSERT INTO users (username, display_name, unit_code, roles, email, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (username) DO UPDATE SET display_name = $2, unit_code = $3, roles = $4, email = $5, password_hash = $6, disabled = false
+		RETURNING `+userCols,
+		u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash)
+	saved, err := scanUser(row)
+	if err != nil {
+		return u, translate(err, "用户 "+u.Username)
+	}
+	return saved, nil
+}
+
+func validUser(u User) error {
+	if strings.TrimSpace(u.Username) == "" {
+		return duban.FieldError("username", "用户名不能为空")
+	}
+	if strings.TrimSpace(u.DisplayName) == "" {
+		return duban.FieldError("display_name", "姓名不能为空")
+	}
+	if len(u.Roles) == 0 {
+		return duban.FieldError("roles", "至少需要一个角色")
+	}
+	for _, r := range u.Roles {
+		if !r.Valid() {
+			return duban.FieldError("roles", "未知角色 %q", r)
+		}
+	}
+	if u.PasswordHash == "" {
+		return duban.FieldError("password", "密码不能为空")
+	}
+	return nil
+}
+
+func roleStrings(roles []duban.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// UserByUsername finds a user by sign-in name.
+func (db *DB) UserByUsername(ctx context.Context, username string) (User, error) {
+	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
+	return u, translate(err, "用户 "+username)
+}
+
+// UserByID finds a user by id.
+func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	return u, translate(err, fmt.Sprintf("用户 %d", id))
+}

@@ -1,0 +1,74 @@
+// Package worker builds the Temporal worker that runs Duban's workflows and
+// activities, and the starter that launches task workflows.
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban/workflows"
+
+	enumspb "go.temporal.io/api/enums/v1"
+)
+
+// Options tunes a worker.
+type Options struct {
+	TaskQueue string
+	// MaxConcurrentActivities and MaxConcurrentWorkflowTasks; 0 keeps the SDK defaults.
+	MaxConcurrentActivities    int
+	MaxConcurrentWorkflowTasks int
+}
+
+// Register adds every Duban workflow and activity to a registry.
+func Register(r worker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.TaskWorkflow, workflow.RegisterOptions{Name: "TaskWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.LaunchWorkflow, workflow.RegisterOptions{Name: "LaunchWorkflow"})
+	r.RegisterActivity(acts)
+}
+
+// New builds a worker on the task queue with everything registered.
+func New(c client.Client, acts *activities.Activities, opts Options) worker.Worker {
+	if opts.TaskQueue == "" {
+		opts.TaskQueue = workflows.TaskQueue
+	}
+	w := worker.New(c, opts.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Starter starts task workflows through a Temporal client.
+type Starter struct {
+	Client    client.Client
+	TaskQueue string
+	IDPrefix  string // see engine.Engine.IDPrefix
+}
+
+// StartTask starts the workflow of one instance. A workflow with the same id
+// that is running or has ever run is left alone: started is false.
+func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activities.LaunchBatch) (bool, error) {
+	tq := s.TaskQueue
+	if tq == "" {
+		tq = workflows.TaskQueue
+	}
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       s.IDPrefix + spec.ID,
+		TaskQueue:                tq,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	}, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true})
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		return false, nil
+	}
+	return err == nil, err
+}

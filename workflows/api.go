@@ -1,0 +1,153 @@
+// Package workflows holds Duban's Temporal workflows: one TaskWorkflow per
+// task instance and a LaunchWorkflow per plan launch. Everything here is
+// deterministic; I/O happens in activities.
+package workflows
+
+import (
+	"time"
+
+	"github.com/duban-dev/duban"
+)
+
+// TaskQueue is the one task queue every Duban worker polls.
+const TaskQueue = "duban"
+
+// Message names: updates, and the query.
+const (
+	UpdateReportProgress   = "report_progress"
+	UpdateSubmit           = "submit"
+	UpdateDecide           = "decide"
+	UpdateRequestExtension = "request_extension"
+	UpdateDecideExtension  = "decide_extension"
+	UpdateCancel           = "cancel"
+	QueryState             = "state"
+)
+
+// Clock is the plan clock; see duban.Clock.
+type Clock = duban.Clock
+
+// TaskInput starts a TaskWorkflow.
+type TaskInput struct {
+	Spec  duban.TaskSpec `json:"spec"`
+	Clock Clock          `json:"clock"`
+	// Recorded says the launcher already wrote the instance row and its
+	// "assigned" event (sequence 1).
+	Recorded bool `json:"recorded,omitempty"`
+	// State carries the state across continue-as-new.
+	State *TaskState `json:"state,omitempty"`
+	// HistoryLimit continues as new once the history grows past it; 0 means
+	// the default. Tests set it low.
+	HistoryLimit int `json:"history_limit,omitempty"`
+}
+
+// TaskResult is what a finished TaskWorkflow returns.
+type TaskResult struct {
+	Status      duban.Status `json:"status"`
+	CompletedAt time.Time    `json:"completed_at"`
+	Overdue     bool         `json:"overdue"`
+}
+
+// Alarm is one timed event of an instance.
+type Alarm struct {
+	At    time.Time       `json:"at"`
+	Kind  duban.EventKind `json:"kind"` // reminder, overdue, escalated, sla_reminder, sla_breached, sla_escalated
+	Index int             `json:"index"`
+	Fired bool            `json:"fired,omitempty"`
+}
+
+// Decision is one approval step's outcome.
+type Decision struct {
+	Step    int         `json:"step"`
+	Unit    string      `json:"unit"`
+	Approve bool        `json:"approve"`
+	Reason  string      `json:"reason,omitempty"`
+	Actor   duban.Actor `json:"actor"`
+	At      time.Time   `json:"at"`
+}
+
+// PendingExtension is an extension request waiting for a decision.
+type PendingExtension struct {
+	NewDue      time.Time   `json:"new_due"`
+	Reason      string      `json:"reason"`
+	RequestedBy duban.Actor `json:"requested_by"`
+	RequestedAt time.Time   `json:"requested_at"`
+}
+
+// TaskState is the workflow's state; the query returns it.
+type TaskState struct {
+	Status       duban.Status      `json:"status"`
+	AssignedAt   time.Time         `json:"assigned_at"`
+	Due          time.Time         `json:"due"`
+	OverdueSince *time.Time        `json:"overdue_since,omitempty"`
+	Step         int               `json:"step"` // 0-based index of the step waiting, when submitted
+	StepStarted  time.Time         `json:"step_started,omitempty"`
+	StepDue      time.Time         `json:"step_due,omitempty"`
+	Progress     int               `json:"progress"`
+	ProgressBase int               `json:"progress_base"`
+	Note         string            `json:"note,omitempty"`
+	Evidence     []duban.Evidence  `json:"evidence,omitempty"`
+	Decisions    []Decision        `json:"decisions,omitempty"`
+	Extension    *PendingExtension `json:"extension,omitempty"`
+	LastReason   string            `json:"last_reason,omitempty"`
+	Escalation   int               `json:"escalation"`
+	Seq          int64             `json:"seq"`
+	CompletedAt  time.Time         `json:"completed_at,omitempty"`
+
+	DeadlineAlarms []Alarm `json:"deadline_alarms,omitempty"`
+	StepAlarms     []Alarm `json:"step_alarms,omitempty"`
+}
+
+// ProgressReport is an official's report of progress.
+type ProgressReport struct {
+	Actor duban.Actor `json:"actor"`
+	// Value is the count reached (count kind) or units covered (ratio kind).
+	Value *int `json:"value,omitempty"`
+	// Base is the number of child units, for a ratio whose base the hierarchy
+	// does not know (e.g. villages).
+	Base     *int             `json:"base,omitempty"`
+	Note     string           `json:"note,omitempty"`
+	Evidence []duban.Evidence `json:"evidence,omitempty"`
+}
+
+// Submission hands the task to its approval chain.
+type Submission struct {
+	Actor    duban.Actor      `json:"actor"`
+	Note     string           `json:"note,omitempty"`
+	Evidence []duban.Evidence `json:"evidence,omitempty"`
+}
+
+// DecisionRequest approves or rejects the step the approver is looking at.
+type DecisionRequest struct {
+	Actor   duban.Actor `json:"actor"`
+	Step    int         `json:"step"` // 1-based; must be the step waiting
+	Approve bool        `json:"approve"`
+	Reason  string      `json:"reason,omitempty"`
+}
+
+// ExtensionRequest asks to move the deadline to the end of NewDue's day.
+type ExtensionRequest struct {
+	Actor  duban.Actor `json:"actor"`
+	NewDue time.Time   `json:"new_due"`
+	Reason string      `json:"reason"`
+}
+
+// ExtensionDecision grants or refuses the pending extension.
+type ExtensionDecision struct {
+	Actor   duban.Actor `json:"actor"`
+	Approve bool        `json:"approve"`
+	Reason  string      `json:"reason,omitempty"`
+}
+
+// Cancellation withdraws the task (admins only).
+type Cancellation struct {
+	Actor  duban.Actor `json:"actor"`
+	Reason string      `json:"reason"`
+}
+
+// View is what every update returns and the query shows: the state with the
+// projection the store now holds.
+type View struct {
+	InstanceID string           `json:"instance_id"`
+	Projection duban.Projection `json:"projection"`
+	State      TaskState        `json:"state"`
+}
