@@ -127,8 +127,9 @@ type Transition struct {
 	Spec *TaskSpec `json:"spec,omitempty"`
 }
 
-// Clock maps real time to plan ("virtual") time. In production Scale is 1
-// and both are the same. For demos a scale of 1440 runs a day per minute:
+// Clock maps real time to plan ("virtual") time. The zero Clock is the
+// identity, as in production. A demo sets VirtualEpoch (plan time at
+// RealEpoch) and a Scale: 1440 runs a plan day per real minute.
 // virtual = VirtualEpoch + (now - RealEpoch) × Scale.
 type Clock struct {
 	Scale        float64   `json:"scale,omitempty"`
@@ -136,20 +137,25 @@ type Clock struct {
 	RealEpoch    time.Time `json:"real_epoch,omitempty"`
 }
 
-func (c Clock) scaled() bool { return c.Scale > 0 && c.Scale != 1 }
+func (c Clock) scale() float64 {
+	if c.Scale <= 0 {
+		return 1
+	}
+	return c.Scale
+}
 
 // Virtual returns the plan time at real time t.
 func (c Clock) Virtual(t time.Time) time.Time {
-	if !c.scaled() {
+	if c.VirtualEpoch.IsZero() {
 		return t
 	}
-	return c.VirtualEpoch.Add(time.Duration(float64(t.Sub(c.RealEpoch)) * c.Scale))
+	return c.VirtualEpoch.Add(time.Duration(float64(t.Sub(c.RealEpoch)) * c.scale()))
 }
 
 // Real returns how long to wait in real time for d of plan time to pass.
 func (c Clock) Real(d time.Duration) time.Duration {
-	if !c.scaled() {
+	if c.VirtualEpoch.IsZero() {
 		return d
 	}
-	return time.Duration(float64(d) / c.Scale)
+	return time.Duration(float64(d) / c.scale())
 }

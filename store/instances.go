@@ -241,7 +241,7 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 				roles[i] = string(role)
 			}
 			batch.Queue(`INSERT INTO inbox (user_id, instance_id, seq, kind, title, body, urgent, dedup_key, at)
-				SELECT id, $1, $2, $3, $4, $5, $6, $1 || '#' || $2::text || '#' || id::text, $7
+				SELECT id, $1::text, $2::bigint, $3, $4, $5, $6, $1::text || '#' || $2::bigint::text || '#' || id::text, $7
 				FROM users WHERE unit_code = $8 AND roles && $9::text[] AND NOT disabled
 				ON CONFLICT (dedup_key) DO NOTHING`,
 				tr.InstanceID, tr.Seq, string(kind), msg.Title, msg.Body, n.Urgent, tr.At, r.Unit, roles)

@@ -65,6 +65,8 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 		TaskQueue:                tq,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back the running workflow as if started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {

@@ -173,7 +173,8 @@ func (t *task) fireDueAlarms() error {
 
 func (t *task) fire(al Alarm) error {
 	status := t.st.Status
-	tr := duban.Transition{Kind: al.Kind, Actor: duban.System, From: status, To: status}
+	// The event is dated when it was due, not when a busy server got to it.
+	tr := duban.Transition{Kind: al.Kind, Actor: duban.System, From: status, To: status, At: al.At}
 	unitPeople := []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}
 	switch al.Kind {
 	case duban.EventReminder:
@@ -319,7 +320,9 @@ func (t *task) record(ctx workflow.Context, tr duban.Transition) error {
 	t.st.Seq++
 	tr.InstanceID = t.spec.ID
 	tr.Seq = t.st.Seq
-	tr.At = t.now()
+	if tr.At.IsZero() {
+		tr.At = t.now()
+	}
 	tr.Projection = t.projection()
 	ctx = workflow.WithActivityOptions(ctx, recordOptions)
 	return workflow.ExecuteActivity(ctx, a.RecordTransition, tr).Get(ctx, nil)
