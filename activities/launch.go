@@ -33,6 +33,10 @@ type LaunchBatch struct {
 	Clock       duban.Clock `json:"clock"`
 	// Templates limits the launch to some template ids (all when empty).
 	Templates []string `json:"templates,omitempty"`
+	// Total and Done are the launch's size and what earlier batches did,
+	// so that a batch can report the launch's progress as it goes.
+	Total int               `json:"total,omitempty"`
+	Done  LaunchBatchResult `json:"done"`
 }
 
 // LaunchBatchResult counts what one batch did.
@@ -103,7 +107,7 @@ func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatc
 		errs   []error
 		wg     sync.WaitGroup
 		next   = make(chan duban.TaskSpec)
-		ticker = time.NewTicker(5 * time.Second)
+		ticker = time.NewTicker(time.Second)
 	)
 	defer ticker.Stop()
 	for range workers {
@@ -131,6 +135,11 @@ feed:
 		case next <- s:
 		case <-ticker.C:
 			activity.RecordHeartbeat(ctx, in.Offset)
+			mu.Lock()
+			p := LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: in.Total,
+				Started: in.Done.Started + res.Started, Existing: in.Done.Existing + res.Existing}
+			mu.Unlock()
+			_ = a.Store.UpdateLaunch(ctx, p) // progress only; the batch's end writes it for sure
 			next <- s
 		case <-ctx.Done():
 			break feed

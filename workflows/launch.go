@@ -58,9 +58,11 @@ func LaunchWorkflow(ctx workflow.Context, in LaunchInput) (LaunchResult, error) 
 		return LaunchResult{}, err
 	}
 	progress := activities.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: prep.Total}
+	batch.Total = prep.Total
 	res := LaunchResult{Total: prep.Total}
 	for off := 0; off < prep.Total; off += in.BatchSize {
 		batch.Offset = off
+		batch.Done = activities.LaunchBatchResult{Started: res.Started, Existing: res.Existing}
 		var r activities.LaunchBatchResult
 		if err := workflow.ExecuteActivity(ctx, a.StartBatch, batch).Get(ctx, &r); err != nil {
 			progress.Status, progress.Error = "failed", err.Error()

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban/config"
+	"github.com/duban-dev/duban/engine"
+	"github.com/duban-dev/duban/org"
+	"github.com/duban-dev/duban/store"
+	"github.com/duban-dev/duban/worker"
+)
+
+// configFlag adds --config to a flag set.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (YAML); the environment overrides it")
+}
+
+// openStore connects to the database of the configuration and migrates it.
+func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set (or database_url in the config file)")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, int32(cfg.DatabaseMaxConns))
+	if err != nil {
+		return nil, err
+	}
+	if err := prepare(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// prepare migrates the schema and seeds the units if none are stored.
+func prepare(ctx context.Context, db *store.DB) error {
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Hierarchy(ctx); err == nil {
+		return nil
+	}
+	_, err := db.SeedUnits(ctx, org.Hunan(), false)
+	return err
+}
+
+// dialTemporal connects to the configured Temporal cluster.
+func dialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error) {
+	if cfg.Temporal.Address == "" {
+		return nil, errors.New("TEMPORAL_ADDRESS is not set (or temporal.address in the config file)")
+	}
+	opts, err := cfg.Temporal.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logger
+	c, err := client.Dial(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.Temporal.Address, err)
+	}
+	return c, nil
+}
+
+// newEngine and newActivities wire the engine and the activities for one
+// configuration.
+func newEngine(cfg config.Config, c client.Client) *engine.Engine {
+	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix}
+}
+
+func newActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
+	return &activities.Activities{
+		Store:   db,
+		Starter: worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix},
+	}
+}

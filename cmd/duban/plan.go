@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/duban-dev/duban/config"
+	"github.com/duban-dev/duban/engine"
+	"github.com/duban-dev/duban/org"
+	"github.com/duban-dev/duban/plan"
+	"github.com/duban-dev/duban/store"
+)
+
+func init() {
+	register("plan validate", "check a plan file; every error with file, line and field", planValidate)
+	register("plan import", "validate and store a plan file (or a shipped plan by id)", planImport)
+	register("plan launch", "start every task instance of a stored plan for a year", planLaunch)
+	register("plan list", "list stored plans", planList)
+}
+
+func planValidate(ctx context.Context, env *cli, args []string) error {
+	fs := newFlags(env, "plan validate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"usage: duban plan validate FILE..."}
+	}
+	failed := 0
+	for _, path := range fs.Args() {
+		p, _, err := plan.LoadFile(path, org.Hunan())
+		if err != nil {
+			failed++
+			var verrs plan.ValidationErrors
+			if errors.As(err, &verrs) {
+				for _, e := range verrs {
+					fmt.Fprintln(env.stdout, e.Error())
+				}
+				fmt.Fprintf(env.stdout, "%s: %d 处错误\n", path, len(verrs))
+				continue
+			}
+			fmt.Fprintf(env.stdout, "%s: %v\n", path, err)
+			continue
+		}
+		specs, err := plan.Expand(p, org.Hunan(), p.Year)
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.stdout, "%s: %v\n", path, err)
+			continue
+		}
+		fmt.Fprintf(env.stdout, "%s: 有效 — 计划 %s（%d 年），%d 个任务模板，%d 个任务实例\n", path, p.ID, p.Year, len(p.Templates()), len(specs))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d plan files are invalid", failed, fs.NArg())
+	}
+	return nil
+}
+
+// loadPlanArg reads a plan file, or a shipped plan when the argument is a
+// shipped id such as hunan-2021.
+func loadPlanArg(arg string, h *org.Hierarchy) (*plan.Plan, []byte, error) {
+	for _, id := range plan.ShippedIDs() {
+		if id == arg {
+			return plan.Shipped(id)
+		}
+	}
+	return plan.LoadFile(arg, h)
+}
+
+func planImport(ctx context.Context, env *cli, args []string) error {
+	fs := newFlags(env, "plan import")
+	cfgPath := configFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"usage: duban plan import FILE|" + strings.Join(plan.ShippedIDs(), "|")}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	h, err := db.Hierarchy(ctx)
+	if err != nil {
+		return err
+	}
+	p, src, err := loadPlanArg(fs.Arg(0), h)
+	if err != nil {
+		return err
+	}
+	s, err := db.ImportPlan(ctx, p, src, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "已导入计划 %s（%d 年，%d 个任务模板，校验和 %s）\n", s.ID, s.Year, s.TemplateCount, s.Checksum[:12])
+	return nil
+}
+
+func planLaunch(ctx context.Context, env *cli, args []string) error {
+	fs := newFlags(env, "plan launch")
+	cfgPath := configFlag(fs)
+	year := fs.Int("year", 0, "year to launch onto (default: the plan's own year); dates keep month and day")
+	only := fs.String("templates", "", "comma-separated template ids to launch (default: all)")
+	concurrency := fs.Int("concurrency", 16, "parallel workflow starters")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"usage: duban plan launch [--year YEAR] PLAN_ID"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := db.Plan(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *year == 0 {
+		*year = p.Year
+	}
+	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	opts := engine.LaunchOptions{Concurrency: *concurrency}
+	if *only != "" {
+		opts.Templates = strings.Split(*only, ",")
+	}
+	return launchAndReport(ctx, env, db, newEngine(cfg, c), p.ID, *year, opts)
+}
+
+// launchAndReport starts a launch and prints its progress until it ends.
+func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.Engine, planID string, year int, opts engine.LaunchOptions) error {
+	id, err := eng.Launch(ctx, planID, year, opts)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := eng.WaitLaunch(ctx, id)
+		done <- err
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := -1
+	for {
+		select {
+		case err := <-done:
+			p, perr := db.Launch(ctx, id)
+			if perr == nil {
+				elapsed := time.Since(start)
+				fmt.Fprintf(env.stdout, "下达完成：计划 %s %d 年，共 %d 个任务实例，新启动 %d，已存在 %d，用时 %s（%.0f 个/秒）\n",
+					planID, year, p.Total, p.Started, p.Existing, elapsed.Round(time.Millisecond), float64(p.Started+p.Existing)/elapsed.Seconds())
+			}
+			return err
+		case <-tick.C:
+			if p, err := db.Launch(ctx, id); err == nil && p.Total > 0 && p.Started+p.Existing != last {
+				last = p.Started + p.Existing
+				fmt.Fprintf(env.stdout, "下达中：%d/%d\n", last, p.Total)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func planList(ctx context.Context, env *cli, args []string) error {
+	fs := newFlags(env, "plan list")
+	cfgPath := configFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	plans, err := db.Plans(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		fmt.Fprintf(env.stdout, "%s\t%d\t%d 个模板\t%s\n", p.ID, p.Year, p.TemplateCount, p.Title)
+	}
+	return nil
+}
