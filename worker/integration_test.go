@@ -2,10 +2,12 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/engine"
@@ -80,6 +82,13 @@ func TestLaunchAndDriveOneInstanceToCompletion(t *testing.T) {
 	require.NoError(t, err)
 	// Changsha: its own 2.1 and 2.11, and 2.1 for its 9 counties.
 	require.Equal(t, 11, changsha.Total)
+
+	// Operators can find the workflows by unit in Temporal's visibility.
+	require.Eventually(t, func() bool {
+		n, err := s.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("DubanCity = '4301' AND TaskQueue = '%s'", s.TaskQueue)})
+		return err == nil && n.GetCount() == 11
+	}, 20*time.Second, 200*time.Millisecond)
 
 	id := "2021/2.1/430102"
 	row, err := s.DB.Instance(ctx, id)

@@ -51,6 +51,9 @@ type Starter struct {
 	Client    client.Client
 	TaskQueue string
 	IDPrefix  string // see engine.Engine.IDPrefix
+	// SearchAttributes sets DubanUnit, DubanCity, DubanCounty and DubanDue
+	// on each workflow; they must be registered on the namespace.
+	SearchAttributes bool
 }
 
 // StartTask starts the workflow of one instance. A workflow with the same id
@@ -60,14 +63,18 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 	if tq == "" {
 		tq = workflows.TaskQueue
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       s.IDPrefix + spec.ID,
 		TaskQueue:                tq,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Without this the SDK hands back the running workflow as if started.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true})
+	}
+	if s.SearchAttributes {
+		opts.TypedSearchAttributes = searchAttributes(spec)
+	}
+	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
 		return false, nil

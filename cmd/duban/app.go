@@ -76,6 +76,6 @@ func newEngine(cfg config.Config, c client.Client) *engine.Engine {
 func newActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
 	return &activities.Activities{
 		Store:   db,
-		Starter: worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix},
+		Starter: worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
 	}
 }

@@ -127,6 +127,12 @@ func dev(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer c.Close()
+	if srv != nil {
+		if err := worker.EnsureSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+			return err
+		}
+		cfg.Temporal.SearchAttributes = true
+	}
 
 	// 3. Worker.
 	w := worker.New(c, newActivities(cfg, db, c), worker.Options{TaskQueue: cfg.Temporal.TaskQueue})

@@ -129,12 +129,15 @@ func NewStack(t testing.TB) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	if err := worker.EnsureSearchAttributes(context.Background(), c, srv.Namespace()); err != nil {
+		t.Fatal(err)
+	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	tq := "test-" + hex.EncodeToString(b)
 	// Tests share one namespace: a prefix keeps their workflow ids apart.
 	prefix := tq + "/"
-	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix}}
+	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}}
 	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
