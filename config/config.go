@@ -56,6 +56,10 @@ type Temporal struct {
 	APIKey string `yaml:"api_key" env:"TEMPORAL_API_KEY" secret:"true"`
 	// WorkflowIDPrefix lets several deployments share a namespace.
 	WorkflowIDPrefix string `yaml:"workflow_id_prefix" env:"DUBAN_WORKFLOW_ID_PREFIX"`
+	// SearchAttributes sets DubanUnit, DubanCity, DubanCounty and DubanDue on
+	// each task workflow (register them on the namespace first); `duban dev`
+	// registers them on the embedded server and turns this on.
+	SearchAttributes bool `yaml:"search_attributes" env:"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES"`
 }
 
 // Default returns the configuration with every default filled in.
