@@ -170,13 +170,11 @@ func (h *Hierarchy) CountAtLevel(l duban.Level) int { return len(h.byLevel[l]) }
 
 // CountBelow returns how many units at level l lie under code.
 func (h *Hierarchy) CountBelow(code string, l duban.Level) int {
-	n := 0
-	for _, c := range h.byLevel[l] {
-		if Contains(code, c) {
-			n++
-		}
-	}
-	return n
+	// Codes at a level are sorted, and a subtree is a prefix range.
+	codes := h.byLevel[l]
+	lo := sort.SearchStrings(codes, code)
+	hi := sort.SearchStrings(codes, code+"\xff")
+	return hi - lo
 }
 
 // Ancestor returns the unit at level l above (or equal to) code.
