@@ -33,6 +33,11 @@ type TaskInput struct {
 	// Recorded says the launcher already wrote the instance row and its
 	// "assigned" event (sequence 1).
 	Recorded bool `json:"recorded,omitempty"`
+	// AssignedAt is the plan time the launcher assigned the task. Reminders
+	// due before it are skipped; those due after it are sent even when a busy
+	// worker runs the workflow's first task late. Zero means "when the
+	// workflow starts".
+	AssignedAt time.Time `json:"assigned_at,omitempty"`
 	// State carries the state across continue-as-new.
 	State *TaskState `json:"state,omitempty"`
 	// HistoryLimit continues as new once the history grows past it; 0 means

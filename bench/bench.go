@@ -1,0 +1,245 @@
+// Package bench measures Duban on the real stack — an embedded Temporal
+// server persisted to SQLite, a real PostgreSQL database, the worker (and the
+// API) as separate processes — and reports each figure beside a baseline
+// measured in the same run.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/duban-dev/duban/internal/devtemporal"
+	"github.com/duban-dev/duban/internal/testenv"
+	"github.com/duban-dev/duban/org"
+	"github.com/duban-dev/duban/store"
+	"github.com/duban-dev/duban/worker"
+)
+
+// Options sizes a run.
+type Options struct {
+	// Binary is the duban executable used for the worker and API processes.
+	Binary string
+	// Instances is the size of the plan launch (the 2021 plan fanned out to
+	// townships until it reaches this many instances).
+	Instances int
+	// Timers is how many workflows hold a pending timer during the reminder
+	// measurement; Fire of them fire their reminder inside the window.
+	Timers, Fire int
+	// Rows are the projection sizes for the supervisor queries.
+	Rows []int
+	// Approvers are the concurrency levels of the decision round trip, and
+	// Decisions how many decisions each level makes.
+	Approvers []int
+	Decisions int
+	// Skip names sections not to run: launch, decisions, queries, timers, memory.
+	Skip []string
+	// Out, when set, is the markdown file whose generated section is replaced.
+	Out string
+	Log io.Writer
+}
+
+// Defaults are sized to finish in under 15 minutes on two cores.
+func Defaults() Options {
+	return Options{Instances: 20000, Timers: 10000, Fire: 1000, Rows: []int{100000}, Approvers: []int{1, 8, 32}, Decisions: 200, Log: os.Stdout}
+}
+
+// Figure is one measured number with its baseline.
+type Figure struct {
+	Section  string
+	Name     string
+	Value    string
+	Baseline string
+	Ratio    string
+	Target   string
+	Met      string // "yes", "no: …", or "" when there is no target
+}
+
+// Report is everything a run measured.
+type Report struct {
+	Machine  []string
+	Options  Options
+	Figures  []Figure
+	Notes    []string
+	Started  time.Time
+	Duration time.Duration
+}
+
+func (r *Report) add(f Figure) { r.Figures = append(r.Figures, f) }
+
+// stack is the real system the benchmark runs against.
+type stack struct {
+	dir      string
+	temporal *devtemporal.Server
+	client   client.Client
+	db       *store.DB
+	dbURL    string
+	dropDB   func()
+	worker   *process
+	h        *org.Hierarchy
+}
+
+func (s *stack) close() {
+	if s.worker != nil {
+		s.worker.stop()
+	}
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+	if s.dropDB != nil {
+		s.dropDB()
+	}
+	if s.temporal != nil {
+		_ = s.temporal.Stop()
+	}
+	_ = os.RemoveAll(s.dir)
+}
+
+func (o Options) skip(section string) bool {
+	for _, s := range o.Skip {
+		if s == section {
+			return true
+		}
+	}
+	return false
+}
+
+// Run starts the stack, runs every section and returns the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Options: o, Started: time.Now(), Machine: describeMachine(ctx)}
+	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	for _, m := range rep.Machine {
+		logf("machine: %s", m)
+	}
+	s, err := startStack(ctx, o, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+
+	type section struct {
+		name string
+		run  func(context.Context, *stack, Options, *Report, func(string, ...any)) error
+	}
+	for _, sec := range []section{
+		{"launch", runLaunch},
+		{"timers", runTimers},
+		{"memory", runMemory},
+	} {
+		if o.skip(sec.name) {
+			continue
+		}
+		start := time.Now()
+		logf("== %s", sec.name)
+		if err := sec.run(ctx, s, o, rep, logf); err != nil {
+			return rep, fmt.Errorf("%s: %w", sec.name, err)
+		}
+		logf("== %s done in %s", sec.name, time.Since(start).Round(time.Second))
+	}
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*stack, error) {
+	dir, err := os.MkdirTemp("", "duban-bench-")
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{dir: dir, h: org.Hunan()}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
+	s.temporal, err = devtemporal.Start(ctx, devtemporal.Options{DatabaseFile: filepath.Join(dir, "temporal.db"), Namespace: "default"})
+	if err != nil {
+		return nil, err
+	}
+	logf("temporal: embedded at %s, SQLite file persistence", s.temporal.HostPort())
+	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: "default", Logger: quietLogger{}})
+	if err != nil {
+		return nil, err
+	}
+	if err := worker.EnsureSearchAttributes(ctx, s.client, "default"); err != nil {
+		return nil, err
+	}
+	s.dbURL, s.dropDB, err = testenv.NewDatabase(ctx, "duban_bench")
+	if err != nil {
+		return nil, err
+	}
+	s.db, err = store.Open(ctx, s.dbURL, 32)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.SeedUnits(ctx, s.h, false); err != nil {
+		return nil, err
+	}
+	logf("postgres: fresh database, migrated, %d units", s.h.Len())
+	s.worker, err = startProcess(ctx, o.Binary, []string{"worker"}, s.env(), filepath.Join(dir, "worker.log"))
+	if err != nil {
+		return nil, fmt.Errorf("start worker process: %w", err)
+	}
+	logf("worker: process %d", s.worker.pid())
+	ok = true
+	return s, nil
+}
+
+// env is the environment of the worker and API processes.
+func (s *stack) env() []string {
+	return []string{
+		"DATABASE_URL=" + s.dbURL,
+		"TEMPORAL_ADDRESS=" + s.temporal.HostPort(),
+		"TEMPORAL_NAMESPACE=default",
+		"DUBAN_TASK_QUEUE=duban",
+		"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES=true",
+		"DUBAN_DATA_DIR=" + filepath.Join(s.dir, "data"),
+		"DUBAN_LOG_LEVEL=warn",
+	}
+}
+
+// percentiles returns p50, p99 and max of durations.
+func percentiles(d []time.Duration) (p50, p99, worst time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	sorted := append([]time.Duration(nil), d...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	at := func(q float64) time.Duration {
+		i := int(q*float64(len(sorted))+0.5) - 1
+		return sorted[min(max(i, 0), len(sorted)-1)]
+	}
+	return at(0.50), at(0.99), sorted[len(sorted)-1]
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/duban-dev/duban/bench"
+)
+
+func init() {
+	register("bench", "measure launch, decisions, supervisor queries, reminders and memory on the real stack; write docs/benchmarks.md", runBench)
+}
+
+func runBench(ctx context.Context, env *cli, args []string) error {
+	d := bench.Defaults()
+	fs := newFlags(env, "bench")
+	fs.IntVar(&d.Instances, "instances", d.Instances, "instances in the plan launch (the 2021 plan fanned out to townships)")
+	fs.IntVar(&d.Timers, "timers", d.Timers, "workflows with a pending reminder during the accuracy measurement")
+	fs.IntVar(&d.Fire, "fire", d.Fire, "of those, how many fire inside the 90-second window")
+	rows := fs.String("rows", joinInts(d.Rows), "projection sizes for the supervisor queries, comma-separated (e.g. 100000,1000000)")
+	approvers := fs.String("approvers", joinInts(d.Approvers), "concurrent approvers for the decision round trip, comma-separated")
+	fs.IntVar(&d.Decisions, "decisions", d.Decisions, "decisions per concurrency level")
+	skip := fs.String("skip", "", "sections to skip, comma-separated: launch, decisions, queries, timers, memory")
+	out := fs.String("out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty to only print")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if d.Rows, err = splitInts(*rows); err != nil {
+		return usageError{"--rows: " + err.Error()}
+	}
+	if d.Approvers, err = splitInts(*approvers); err != nil {
+		return usageError{"--approvers: " + err.Error()}
+	}
+	if *skip != "" {
+		d.Skip = strings.Split(*skip, ",")
+	}
+	d.Binary, err = os.Executable()
+	if err != nil {
+		return err
+	}
+	d.Log = env.stdout
+	rep, err := bench.Run(ctx, d)
+	if rep != nil {
+		fmt.Fprintln(env.stdout)
+		fmt.Fprint(env.stdout, rep.Markdown())
+		if *out != "" && err == nil {
+			if werr := rep.WriteInto(*out); werr != nil {
+				return werr
+			}
+			fmt.Fprintf(env.stdout, "\nwritten to %s\n", *out)
+		}
+	}
+	return err
+}
+
+func splitInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive whole number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
