@@ -33,9 +33,9 @@ func timerSpec(v org.Unit, remindAt time.Time) duban.TaskSpec {
 	return duban.TaskSpec{
 		ID: "bench/timer/" + v.Code, PlanID: "bench-timers", Year: remindAt.Year(), TemplateID: "bench", Section: "0",
 		Title: "提醒精度测试", Kind: duban.KindDeadline, UnitCode: v.Code, UnitName: v.Name, UnitLevel: v.Level,
-		Due:       remindAt.Add(24 * time.Hour),
-		Reminders: []duban.Offset{{Days: 1}},
-		Approval:  []duban.ApprovalStep{{Unit: v.Code, UnitName: v.Name, SLA: duban.Offset{Days: 5}}},
+		Due:           remindAt.Add(24 * time.Hour),
+		Reminders:     []duban.Offset{{Days: 1}},
+		Approval:      []duban.ApprovalStep{{Unit: v.Code, UnitName: v.Name, SLA: duban.Offset{Days: 5}}},
 		ExtensionUnit: v.ParentCode,
 	}
 }
