@@ -1,0 +1,181 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/store"
+	"github.com/duban-dev/duban/workflows"
+)
+
+// listApprovals lists what waits on the caller's unit: approval steps
+// (kind=step, the default), nearest SLA end first, or extension requests
+// (kind=extension), by deadline.
+func (s *server) listApprovals(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
+	}
+	after, err := parseKeyset(c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	var rows []store.Instance
+	kind := c.Query("kind", "step")
+	switch kind {
+	case "step":
+		rows, err = s.DB.WaitingApprovals(c.UserContext(), p.unit(), after, limit+1)
+	case "extension":
+		rows, err = s.DB.WaitingExtensions(c.UserContext(), p.unit(), after, limit+1)
+	default:
+		return invalid("参数有误", fieldError{Field: "kind", Message: "应为 step（审批）或 extension（延期申请）"})
+	}
+	if err != nil {
+		return err
+	}
+	now := s.planNow()
+	views := make([]taskView, len(rows))
+	for i, r := range rows {
+		views[i] = s.taskView(r, now)
+	}
+	return c.JSON(page(views, limit, func(v taskView) string {
+		if kind == "step" && v.StepDue != nil {
+			return keysetCursor(*v.StepDue, v.ID)
+		}
+		return keysetCursor(v.Due, v.ID)
+	}))
+}
+
+type bulkItem struct {
+	InstanceID string `json:"instance_id"`
+	Step       *int   `json:"step"`
+}
+
+type bulkRequest struct {
+	Items  []bulkItem `json:"items"`
+	Reason string     `json:"reason"`
+}
+
+const maxBulk = 100
+
+func (r *bulkRequest) validate() error {
+	var errs []fieldError
+	switch {
+	case len(r.Items) == 0:
+		errs = append(errs, fieldError{Field: "items", Message: "请选择要通过的任务"})
+	case len(r.Items) > maxBulk:
+		errs = append(errs, fieldError{Field: "items", Message: fmt.Sprintf("一次最多批量通过 %d 项", maxBulk)})
+	}
+	seen := map[string]bool{}
+	for i, it := range r.Items {
+		if it.InstanceID == "" || len(it.InstanceID) > 200 {
+			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "必填"})
+		} else if seen[it.InstanceID] {
+			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "重复的任务"})
+		}
+		seen[it.InstanceID] = true
+		if it.Step == nil || *it.Step < 1 {
+			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].step", i), Message: "必填：所审批的步骤（从 1 开始）"})
+		}
+	}
+	errs = append(errs, checkNote("reason", r.Reason, 1000)...)
+	if len(errs) > 0 {
+		return invalid("批量审批内容有误", errs...)
+	}
+	return nil
+}
+
+// bulkResult is one item's outcome: its task as it now is, or a problem.
+type bulkResult struct {
+	InstanceID string    `json:"instance_id"`
+	Status     int       `json:"status"`
+	Task       *taskView `json:"task,omitempty"`
+	Error      *problem  `json:"error,omitempty"`
+}
+
+// bulkApprove approves many steps at once, each as its own Update (a few at
+// a time). Each item's Update ID derives from the request's
+// Idempotency-Key and the instance, so retrying the whole request decides
+// nothing twice. The response is 200 with a result per item.
+func (s *server) bulkApprove(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	var req bulkRequest
+	if err := s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	results := make([]bulkResult, len(req.Items))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, it := range req.Items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := bulkResult{InstanceID: it.InstanceID}
+			in, err := s.visibleInstanceByID(ctx, p, it.InstanceID)
+			if err == nil {
+				itemKey := bulkKey(key, it.InstanceID)
+				_, err = s.Engine.Update(ctx, in.ID, workflows.UpdateDecide, updateID(p.User.ID, workflows.UpdateDecide, itemKey),
+					workflows.DecisionRequest{Actor: p.actor(), Step: *it.Step, Approve: true, Reason: strings.TrimSpace(req.Reason)})
+				s.metrics.decisions.WithLabelValues(workflows.UpdateDecide, outcome(err)).Inc()
+			}
+			if err == nil {
+				in, err = s.DB.Instance(ctx, in.ID)
+			}
+			if err != nil {
+				pr := s.itemProblem(err)
+				res.Status, res.Error = pr.Status, &pr
+			} else {
+				v := s.taskView(in, s.planNow())
+				res.Status, res.Task = fiber.StatusOK, &v
+			}
+			results[i] = res
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, r := range results {
+		if r.Status == fiber.StatusOK {
+			ok++
+		}
+	}
+	c.Set(headerIdempotencyKey, key)
+	return c.JSON(fiber.Map{"approved": ok, "failed": len(results) - ok, "results": results, "idempotency_key": key})
+}
+
+func bulkKey(key, instanceID string) string {
+	h := sha256.Sum256([]byte(key + "\x00" + instanceID))
+	return "bulk-" + hex.EncodeToString(h[:12])
+}
+
+// itemProblem renders an error as a problem for one item of a bulk
+// request; internal causes are logged, not shown.
+func (s *server) itemProblem(err error) problem {
+	code := duban.ErrorCode(err)
+	info, ok := problemInfo[code]
+	if !ok || code == duban.EINTERNAL {
+		s.log.Error("bulk item failed", "err", err)
+		code, info = duban.EINTERNAL, problemInfo[duban.EINTERNAL]
+		return problem{Type: "urn:duban:problem:" + code, Title: info.title, Status: info.status, Code: code, Detail: info.title}
+	}
+	return problem{Type: "urn:duban:problem:" + code, Title: info.title, Status: info.status, Code: code, Detail: duban.ErrorMessage(err)}
+}

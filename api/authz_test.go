@@ -1,0 +1,265 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The authorization matrix: every endpoint that takes an object, for every
+// role, against an object in the caller's scope, one out of it, and one
+// that does not exist. The expected status of each cell is written below.
+// 403 means the role may not use the endpoint at all (the same answer for
+// all three objects); 404 means out of scope or nonexistent, which must be
+// indistinguishable. An in-scope cell with 409 or 422 passed
+// authorization and was stopped by the state or the input (chosen so the
+// matrix changes nothing).
+//
+// The callers:
+//
+//	official   furong-official       芙蓉区 430102
+//	approver   changsha-approver     长沙市 4301
+//	supervisor changsha-supervisor   长沙市 4301
+//	admin      yueyang-admin         岳阳市 4306 (a city's admin: a province admin has nothing out of scope)
+var matrixRoles = []string{"official", "approver", "supervisor", "admin"}
+
+var matrixUser = map[string]string{
+	"official": "furong-official", "approver": "changsha-approver", "supervisor": "changsha-supervisor", "admin": "yueyang-admin",
+}
+
+// objects is what one cell refers to.
+type objects struct {
+	task, unit, user, note, plan, launch string
+}
+
+const (
+	in = iota
+	out
+	none
+)
+
+// cell lists the statuses for in scope, out of scope, nonexistent; -1
+// where the object kind has no "out of scope" (plans are the province's).
+type cell [3]int
+
+// everyone gives every role the same cell.
+func everyone(c cell) map[string]cell {
+	return map[string]cell{"official": c, "approver": c, "supervisor": c, "admin": c}
+}
+
+// only gives the roles listed the cell and every other role 403.
+func only(c cell, roles ...string) map[string]cell {
+	m := everyone(cell{403, 403, 403})
+	for _, r := range roles {
+		m[r] = c
+	}
+	return m
+}
+
+var (
+	ok404    = cell{200, 404, 404}
+	planCell = cell{200, -1, 404}
+)
+
+type matrixEndpoint struct {
+	name   string
+	method string
+	path   func(o objects) string
+	body   func(o objects) *body
+	want   map[string]cell
+	// status reads the cell's outcome from the response (bulk answers per item).
+	status func(t *testing.T, r response) int
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	f := getFixture(t)
+	ctx := context.Background()
+	doc := pdf("matrix evidence")
+	// Evidence on each in-scope task, and a notification for each caller
+	// and for a bystander.
+	for _, up := range [][2]string{{"furong-official", "2021/2.1/430102"}, {"yueyanglou-official", "2021/2.1/430602"}} {
+		r := f.as(t, up[0], "POST", taskPath(up[1], "evidence"), multipartBody(nil, map[string][]byte{"证明.pdf": doc}))
+		require.Equal(t, 201, r.status, "%s", r.body)
+	}
+	sha := f.as(t, "furong-official", "GET", taskPath("2021/2.1/430102"), nil).json(t)["evidence"].([]any)[0].(map[string]any)["sha256"].(string)
+	noteOf := map[string]string{}
+	for _, name := range []string{"furong-official", "changsha-approver", "changsha-supervisor", "yueyang-admin", "wangcheng-official"} {
+		var id int64
+		require.NoError(t, f.stack.DB.Pool.QueryRow(ctx, `INSERT INTO inbox (user_id, instance_id, seq, kind, title, body, dedup_key, at)
+			VALUES ($1, '2021/2.1/430102', 0, 'reminder', '矩阵', '矩阵', $2, now()) RETURNING id`, f.user(name).ID, "matrix-"+name).Scan(&id))
+		noteOf[name] = fmt.Sprint(id)
+	}
+	launch := url.PathEscape("launch/hunan-2021/2021/2.1,8.1")
+	objs := map[string][3]objects{
+		"official": {
+			{task: "2021/2.1/430102", unit: "430102", user: fmt.Sprint(f.user("yueyanglou-official").ID), note: noteOf["furong-official"]},
+			{task: "2021/2.1/430103", unit: "430103", user: fmt.Sprint(f.user("furong-approver").ID), note: noteOf["wangcheng-official"]},
+			{task: "2021/2.1/439999", unit: "4399", user: "99999999", note: "999999999"},
+		},
+		"approver": {
+			{task: "2021/2.1/430102", unit: "4301", note: noteOf["changsha-approver"]},
+			{task: "2021/2.1/430602", unit: "4306", note: noteOf["wangcheng-official"]},
+			{task: "2021/2.1/439999", unit: "4399", note: "999999999"},
+		},
+		"supervisor": {
+			{task: "2021/2.1/430102", unit: "4301", note: noteOf["changsha-supervisor"]},
+			{task: "2021/2.1/430602", unit: "4306", note: noteOf["wangcheng-official"]},
+			{task: "2021/2.1/439999", unit: "4399", note: "999999999"},
+		},
+		"admin": {
+			{task: "2021/2.1/430602", unit: "4306", user: fmt.Sprint(f.user("yueyanglou-official").ID), note: noteOf["yueyang-admin"]},
+			{task: "2021/2.1/430102", unit: "4301", user: fmt.Sprint(f.user("furong-official").ID), note: noteOf["wangcheng-official"]},
+			{task: "2021/2.1/439999", unit: "4399", user: "99999999", note: "999999999"},
+		},
+	}
+	for role, cells := range objs {
+		for i := range cells {
+			cells[i].plan, cells[i].launch = "hunan-2021", launch
+			if i == none {
+				cells[i].plan, cells[i].launch = "no-such-plan", url.PathEscape("launch/no-such-plan/2021")
+			}
+			if cells[i].user == "" {
+				cells[i].user = objs["admin"][i].user
+			}
+		}
+		objs[role] = cells
+	}
+
+	task := func(rest ...string) func(o objects) string {
+		return func(o objects) string { return taskPath(o.task, rest...) }
+	}
+	q := func(path string) func(o objects) string {
+		return func(o objects) string { return path + url.QueryEscape(o.unit) }
+	}
+	js := func(s string) func(objects) *body { return func(objects) *body { return rawJSON(s) } }
+	endpoints := []matrixEndpoint{
+		{name: "task detail", method: "GET", path: task(), want: everyone(ok404)},
+		{name: "timeline", method: "GET", path: task("timeline"), want: everyone(ok404)},
+		{name: "evidence download", method: "GET", path: func(o objects) string { return taskPath(o.task, "evidence", sha) }, want: everyone(ok404)},
+		{name: "evidence upload", method: "POST", path: task("evidence"),
+			body: func(objects) *body { return multipartBody(nil, map[string][]byte{"证明.pdf": doc}) },
+			want: only(cell{201, 404, 404}, "official")},
+		{name: "progress", method: "POST", path: task("progress"), body: js(`{"value":-1}`), want: only(cell{422, 404, 404}, "official")},
+		{name: "submit", method: "POST", path: task("submit"), body: js(`{"evidence":["bad"]}`), want: only(cell{422, 404, 404}, "official")},
+		{name: "extension request", method: "POST", path: task("extension"), body: js(`{}`), want: only(cell{422, 404, 404}, "official")},
+		{name: "extension decision", method: "POST", path: task("extension", "decision"), body: js(`{"approve":true}`), want: only(cell{409, 404, 404}, "approver")},
+		{name: "decision", method: "POST", path: task("decision"), body: js(`{"step":1,"approve":true}`), want: only(cell{409, 404, 404}, "approver")},
+		{name: "cancel", method: "POST", path: task("cancel"), body: js(`{}`), want: only(cell{422, 404, 404}, "admin")},
+		{name: "bulk approve (item status)", method: "POST", path: func(objects) string { return "/api/v1/approvals/bulk" },
+			body: func(o objects) *body {
+				return jsonBody(map[string]any{"items": []map[string]any{{"instance_id": o.task, "step": 1}}})
+			},
+			want: only(cell{409, 404, 404}, "approver"),
+			status: func(t *testing.T, r response) int {
+				if r.status != 200 {
+					return r.status
+				}
+				return int(r.json(t)["results"].([]any)[0].(map[string]any)["status"].(float64))
+			}},
+		{name: "task list of a unit", method: "GET", path: q("/api/v1/tasks?unit="), want: everyone(ok404)},
+		{name: "board overdue", method: "GET", path: q("/api/v1/board/overdue?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "board rollup", method: "GET", path: q("/api/v1/board/rollup?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "board ranking", method: "GET", path: q("/api/v1/board/ranking?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "board export", method: "GET", path: q("/api/v1/board/export?format=csv&unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "audit by unit", method: "GET", path: q("/api/v1/audit?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "audit by task", method: "GET", path: func(o objects) string { return "/api/v1/audit?instance=" + url.QueryEscape(o.task) },
+			want: only(ok404, "supervisor", "admin")},
+		{name: "unit", method: "GET", path: func(o objects) string { return "/api/v1/units/" + o.unit }, want: everyone(ok404)},
+		{name: "unit children", method: "GET", path: q("/api/v1/units?parent="), want: everyone(ok404)},
+		{name: "unit rename", method: "PATCH", path: func(o objects) string { return "/api/v1/units/" + o.unit }, body: js(`{"name":""}`),
+			want: only(cell{422, 404, 404}, "admin")},
+		{name: "unit create under", method: "POST", path: func(objects) string { return "/api/v1/units" },
+			body: func(o objects) *body {
+				// A township code directly under a city: the wrong level, refused after the scope check.
+				return jsonBody(map[string]string{"parent_code": o.unit, "code": o.unit + strings.Repeat("9", 9-len(o.unit)), "name": "矩阵"})
+			},
+			want: only(cell{422, 404, 404}, "admin")},
+		{name: "user", method: "GET", path: func(o objects) string { return "/api/v1/users/" + o.user }, want: only(ok404, "admin")},
+		{name: "user change", method: "PATCH", path: func(o objects) string { return "/api/v1/users/" + o.user }, body: js(`{"display_name":""}`),
+			want: only(cell{422, 404, 404}, "admin")},
+		{name: "users of a unit", method: "GET", path: q("/api/v1/users?unit="), want: only(ok404, "admin")},
+		{name: "notification read", method: "POST", path: func(o objects) string { return "/api/v1/notifications/" + o.note + "/read" }, want: everyone(ok404)},
+		{name: "plan", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan }, want: everyone(planCell)},
+		// A city admin does not run the province's plans: 403 for every
+		// role, admins included; "out of scope" does not apply to plans.
+		{name: "launch progress", method: "GET", path: func(o objects) string { return "/api/v1/launches/" + o.launch }, want: everyone(cell{403, -1, 403})},
+		{name: "plan launch", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/launch" }, body: js(`{}`),
+			want: everyone(cell{403, -1, 403})},
+	}
+	cells := 0
+	for _, e := range endpoints {
+		for _, role := range matrixRoles {
+			want := e.want[role]
+			var bodies [3]map[string]any
+			for c, label := range []string{"in scope", "out of scope", "nonexistent"} {
+				if want[c] < 0 {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%s/%s", e.name, role, label), func(t *testing.T) {
+					o := objs[role][c]
+					var b *body
+					if e.body != nil {
+						b = e.body(o)
+					}
+					res := f.as(t, matrixUser[role], e.method, e.path(o), b)
+					got := res.status
+					if e.status != nil {
+						got = e.status(t, res)
+					}
+					require.Equal(t, want[c], got, "%s %s as %s: %s", e.method, e.path(o), role, res.body)
+					if res.status >= 400 {
+						bodies[c] = res.json(t)
+					}
+				})
+				cells++
+			}
+			// Out of scope and nonexistent must not be told apart.
+			if want[out] == 404 && want[none] == 404 && bodies[out] != nil && bodies[none] != nil {
+				require.Equal(t, bodies[none]["code"], bodies[out]["code"], "%s as %s", e.name, role)
+				require.Equal(t, bodies[none]["title"], bodies[out]["title"], "%s as %s", e.name, role)
+				if !strings.Contains(e.name, "unit") && !strings.HasPrefix(e.name, "board") && !strings.HasPrefix(e.name, "audit by unit") &&
+					!strings.HasPrefix(e.name, "users of") && e.name != "task list of a unit" {
+					require.Equal(t, bodies[none]["detail"], bodies[out]["detail"], "%s as %s", e.name, role)
+				}
+			}
+		}
+		// And nobody signed in gets 401.
+		o := objs["admin"][in]
+		var b *body
+		if e.body != nil {
+			b = e.body(o)
+		}
+		f.do(t, "", e.method, e.path(o), b).problem(t, 401, "unauthorized")
+	}
+	t.Logf("%d endpoints × %d roles: %d cells", len(endpoints), len(matrixRoles), cells)
+
+	// Endpoints without an object: one status per role.
+	noObject := []struct {
+		method, path string
+		body         *body
+		want         map[string]int
+	}{
+		{"GET", "/api/v1/me", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/tasks", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/notifications", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"POST", "/api/v1/notifications/stream-ticket", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/plans", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/approvals", nil, map[string]int{"official": 403, "approver": 200, "supervisor": 403, "admin": 403}},
+		{"GET", "/api/v1/board/rollup", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/audit", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/users", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
+		{"POST", "/api/v1/users", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
+		{"POST", "/api/v1/plans/validate", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+		{"POST", "/api/v1/plans", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+	}
+	for _, e := range noObject {
+		for _, role := range matrixRoles {
+			res := f.as(t, matrixUser[role], e.method, e.path, e.body)
+			require.Equal(t, e.want[role], res.status, "%s %s as %s: %s", e.method, e.path, role, res.body)
+		}
+	}
+}

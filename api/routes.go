@@ -1,0 +1,100 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/duban-dev/duban"
+)
+
+// routes registers every endpoint. Each group carries its middleware; a
+// handler that takes an id checks the caller against that object itself.
+// Fiber runs handlers in registration order and a route's handler ends the
+// chain, so the public routes are registered before the authenticated
+// group, whose middleware then applies to everything after it.
+func (s *server) routes(app *fiber.App) {
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metricsHandler())
+
+	v1 := app.Group("/api/v1", s.apiHeaders, s.withTimeout)
+	v1.Get("/openapi.json", s.openapi)
+	v1.Get("/clock", s.clock)
+	v1.Post("/auth/login", s.login)
+	v1.Post("/auth/refresh", s.refresh)
+	// The event stream authenticates itself (header or ticket); its body is
+	// written after the handler returns, outside the handler's timeout.
+	app.Get("/api/v1/notifications/stream", s.apiHeaders, s.stream)
+
+	auth := v1.Group("", s.authenticate)
+	auth.Post("/auth/logout", s.logout)
+	auth.Get("/me", s.me)
+	auth.Post("/me/password", s.changePassword)
+
+	// Tasks: visibility is checked per instance (404 when out of scope).
+	auth.Get("/tasks", s.listTasks)
+	auth.Get("/tasks/:id", s.getTask)
+	auth.Get("/tasks/:id/timeline", s.getTimeline)
+	auth.Get("/tasks/:id/evidence/:sha256", s.downloadEvidence)
+	official := requireRole(duban.RoleOfficial)
+	approver := requireRole(duban.RoleApprover)
+	admin := requireRole(duban.RoleAdmin)
+	board := requireRole(duban.RoleSupervisor, duban.RoleAdmin)
+	auth.Post("/tasks/:id/evidence", official, s.uploadEvidence)
+	auth.Post("/tasks/:id/progress", official, s.reportProgress)
+	auth.Post("/tasks/:id/submit", official, s.submit)
+	auth.Post("/tasks/:id/extension", official, s.requestExtension)
+	auth.Post("/tasks/:id/extension/decision", approver, s.decideExtension)
+	auth.Post("/tasks/:id/decision", approver, s.decide)
+	auth.Post("/tasks/:id/cancel", admin, s.cancel)
+
+	auth.Get("/approvals", approver, s.listApprovals)
+	auth.Post("/approvals/bulk", approver, s.bulkApprove)
+
+	auth.Get("/board/overdue", board, s.boardOverdue)
+	auth.Get("/board/rollup", board, s.boardRollup)
+	auth.Get("/board/ranking", board, s.boardRanking)
+	auth.Get("/board/export", board, s.boardExport)
+	auth.Get("/audit", board, s.listAudit)
+
+	auth.Get("/notifications", s.listNotifications)
+	auth.Post("/notifications/read", s.markNotificationsRead)
+	auth.Post("/notifications/:id/read", s.markNotificationRead)
+	auth.Post("/notifications/stream-ticket", s.streamTicket)
+
+	auth.Get("/plans", s.listPlans)
+	auth.Get("/plans/:id", s.getPlan)
+	auth.Post("/plans/validate", admin, s.validatePlan)
+	auth.Post("/plans", admin, s.importPlan)
+	auth.Post("/plans/:id/launch", admin, s.launchPlan)
+	auth.Get("/launches/:id", admin, s.getLaunch)
+
+	auth.Get("/units", s.listUnits)
+	auth.Get("/units/:code", s.getUnit)
+	auth.Post("/units", admin, s.createUnit)
+	auth.Patch("/units/:code", admin, s.updateUnit)
+
+	auth.Get("/users", admin, s.listUsers)
+	auth.Post("/users", admin, s.createUser)
+	auth.Get("/users/:id", admin, s.getUser)
+	auth.Patch("/users/:id", admin, s.updateUser)
+
+	// An unknown path falls through to fiber's 404, which the error handler
+	// turns into a problem document; the UI never answers under /api.
+	if s.Static != nil {
+		app.Use(func(c *fiber.Ctx) error {
+			if strings.HasPrefix(c.Path(), "/api/") {
+				return fiber.ErrNotFound
+			}
+			return s.Static(c)
+		})
+	}
+}
+
+// apiHeaders marks API responses as never cacheable: they carry personal
+// and scoped data.
+func (s *server) apiHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}

@@ -1,0 +1,414 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/plan"
+	"github.com/duban-dev/duban/store"
+)
+
+// Task lights. A finished task is grey; an open one past its deadline red;
+// one still with the unit (assigned or in progress) and due within
+// dueSoon plan days yellow; anything else green.
+const (
+	lightRed    = "red"
+	lightYellow = "yellow"
+	lightGreen  = "green"
+	lightGrey   = "grey"
+	dueSoon     = 7 * 24 * time.Hour
+)
+
+var lightLabels = map[string]string{lightRed: "已逾期", lightYellow: "临近截止", lightGreen: "正常", lightGrey: "已结束"}
+
+// unitRef names a unit for display.
+type unitRef struct {
+	Code       string      `json:"code"`
+	Name       string      `json:"name"`
+	Level      duban.Level `json:"level,omitempty"`
+	LevelLabel string      `json:"level_label,omitempty"`
+}
+
+// taskView is an instance as lists show it: everything for a row with a
+// countdown and a light, labels in Chinese.
+type taskView struct {
+	ID               string       `json:"id"`
+	PlanID           string       `json:"plan_id"`
+	Year             int          `json:"year"`
+	TemplateID       string       `json:"template_id"`
+	Section          string       `json:"section"`
+	SectionTitle     string       `json:"section_title,omitempty"`
+	Title            string       `json:"title"`
+	Kind             duban.Kind   `json:"kind"`
+	KindLabel        string       `json:"kind_label"`
+	Period           string       `json:"period,omitempty"`
+	PeriodLabel      string       `json:"period_label,omitempty"`
+	Unit             unitRef      `json:"unit"`
+	Status           duban.Status `json:"status"`
+	StatusLabel      string       `json:"status_label"`
+	Due              time.Time    `json:"due"`
+	SecondsLeft      int64        `json:"seconds_left"` // plan time to the deadline; negative once past
+	DaysLeft         int          `json:"days_left"`    // whole plan days left (0 on the last day), negative once past
+	Overdue          bool         `json:"overdue"`
+	OverdueSince     *time.Time   `json:"overdue_since,omitempty"`
+	DaysLate         int          `json:"days_late,omitempty"`
+	Light            string       `json:"light"`
+	LightLabel       string       `json:"light_label"`
+	CurrentStep      int          `json:"current_step"`
+	StepCount        int          `json:"step_count"`
+	ApproverUnit     *unitRef     `json:"approver_unit,omitempty"`
+	StepDue          *time.Time   `json:"step_due,omitempty"`
+	StepSecondsLeft  *int64       `json:"step_seconds_left,omitempty"`
+	Progress         int          `json:"progress"`
+	ProgressBase     int          `json:"progress_base"`
+	Escalation       int          `json:"escalation"`
+	ExtensionPending bool         `json:"extension_pending"`
+	Seq              int64        `json:"seq"`
+	AssignedAt       time.Time    `json:"assigned_at"`
+	UpdatedAt        time.Time    `json:"updated_at"`
+	CompletedAt      *time.Time   `json:"completed_at,omitempty"`
+}
+
+func (s *server) taskView(in store.Instance, now time.Time) taskView {
+	v := taskView{
+		ID: in.ID, PlanID: in.PlanID, Year: in.Year, TemplateID: in.TemplateID, Section: in.Section, SectionTitle: in.Spec.SectionTitle,
+		Title: in.Title, Kind: in.Kind, KindLabel: in.Kind.Label(), Period: in.Period, PeriodLabel: plan.PeriodLabel(in.Period),
+		Unit:   unitRef{Code: in.UnitCode, Name: in.UnitName, Level: in.UnitLevel, LevelLabel: in.UnitLevel.Label()},
+		Status: in.Status, StatusLabel: in.Status.Label(), Due: in.Due,
+		CurrentStep: in.CurrentStep, StepCount: in.StepCount, StepDue: in.StepDue, Progress: in.Progress, ProgressBase: in.ProgressBase,
+		Escalation: in.Escalation, ExtensionPending: in.Extension, Seq: in.Seq, AssignedAt: in.AssignedAt, UpdatedAt: in.UpdatedAt,
+		CompletedAt: in.CompletedAt,
+	}
+	left := in.Due.Sub(now)
+	v.SecondsLeft = int64(left.Seconds())
+	v.DaysLeft = int(left.Hours() / 24) // toward zero: -2 when two days late, as days_late
+	open := !in.Status.Finished()
+	if in.OverdueSince != nil && open {
+		v.Overdue, v.OverdueSince = true, in.OverdueSince
+		v.DaysLate = int(now.Sub(*in.OverdueSince).Hours() / 24)
+	}
+	switch {
+	case !open:
+		v.Light = lightGrey
+	case v.Overdue || left < 0:
+		v.Light = lightRed
+	case in.Status != duban.StatusSubmitted && left < dueSoon:
+		v.Light = lightYellow
+	default:
+		v.Light = lightGreen
+	}
+	v.LightLabel = lightLabels[v.Light]
+	if in.ApproverUnit != nil && in.CurrentStep >= 1 && in.CurrentStep <= len(in.Spec.Approval) {
+		st := in.Spec.Approval[in.CurrentStep-1]
+		v.ApproverUnit = &unitRef{Code: st.Unit, Name: st.UnitName}
+	}
+	if in.StepDue != nil && in.Status == duban.StatusSubmitted {
+		secs := int64(in.StepDue.Sub(now).Seconds())
+		v.StepSecondsLeft = &secs
+	}
+	return v
+}
+
+// listTasks lists tasks of a unit (the caller's by default), most urgent
+// first: by deadline, then id, with a keyset cursor.
+func (s *server) listTasks(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	unit, err := s.scopeUnit(c, p)
+	if err != nil {
+		return err
+	}
+	f := store.InstanceFilter{Unit: unit.Code, PlanID: c.Query("plan"), Section: c.Query("section")}
+	sub, err := boolParam(c, "subtree")
+	if err != nil {
+		return err
+	}
+	if sub != nil && *sub {
+		if !p.seesSubtree() {
+			return apiError(duban.EFORBIDDEN, "承办人只能查看本单位的任务")
+		}
+		f.Subtree = true
+	}
+	if lvl := c.Query("level"); lvl != "" {
+		if !duban.Level(lvl).Valid() {
+			return invalid("参数有误", fieldError{Field: "level", Message: "层级应为 province、city、county、township 之一"})
+		}
+		f.Level = duban.Level(lvl)
+	}
+	if f.Statuses, err = statusParam(c); err != nil {
+		return err
+	}
+	if y, ok, err := intParam(c, "year", 2000, 2100); err != nil {
+		return err
+	} else if ok {
+		f.Year = y
+	}
+	before, err := dateParam(c, "due_before")
+	if err != nil {
+		return err
+	}
+	if before != nil {
+		end := before.AddDate(0, 0, 1) // due on or before that day
+		f.DueBefore = &end
+	}
+	if f.Overdue, err = boolParam(c, "overdue"); err != nil {
+		return err
+	}
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
+	}
+	f.Limit = limit + 1
+	if f.After, err = parseKeyset(c.Query("cursor")); err != nil {
+		return err
+	}
+	rows, err := s.DB.Instances(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	now := s.planNow()
+	views := make([]taskView, len(rows))
+	for i, r := range rows {
+		views[i] = s.taskView(r, now)
+	}
+	return c.JSON(page(views, limit, func(v taskView) string { return keysetCursor(v.Due, v.ID) }))
+}
+
+// statusParam reads ?status=assigned,in_progress or the shorthands open and
+// finished.
+func statusParam(c *fiber.Ctx) ([]duban.Status, error) {
+	v := c.Query("status")
+	if v == "" {
+		return nil, nil
+	}
+	var out []duban.Status
+	for _, part := range strings.Split(v, ",") {
+		switch st := duban.Status(strings.TrimSpace(part)); st {
+		case "open":
+			out = append(out, duban.StatusAssigned, duban.StatusInProgress, duban.StatusSubmitted)
+		case "finished":
+			out = append(out, duban.StatusCompleted, duban.StatusCancelled)
+		case duban.StatusAssigned, duban.StatusInProgress, duban.StatusSubmitted, duban.StatusCompleted, duban.StatusCancelled:
+			out = append(out, st)
+		default:
+			return nil, invalid("参数有误", fieldError{Field: "status",
+				Message: "状态应为 assigned、in_progress、submitted、completed、cancelled、open 或 finished"})
+		}
+	}
+	return out, nil
+}
+
+// chainStep is one step of the approval chain as the detail page shows it.
+type chainStep struct {
+	Step        int          `json:"step"`
+	Unit        unitRef      `json:"unit"`
+	SLA         duban.Offset `json:"sla"`
+	State       string       `json:"state"` // pending, waiting, approved, rejected
+	StateLabel  string       `json:"state_label"`
+	DecidedBy   string       `json:"decided_by,omitempty"`
+	DecidedUnit string       `json:"decided_unit,omitempty"`
+	DecidedAt   *time.Time   `json:"decided_at,omitempty"`
+	Reason      string       `json:"reason,omitempty"`
+	Due         *time.Time   `json:"due,omitempty"` // SLA end, for the step waiting
+}
+
+var stepLabels = map[string]string{"pending": "未开始", "waiting": "待审批", "approved": "已通过", "rejected": "已退回"}
+
+// decisionView is one decision in the history of the chain.
+type decisionView struct {
+	Step     int       `json:"step"`
+	Approve  bool      `json:"approve"`
+	Label    string    `json:"label"`
+	Actor    string    `json:"actor"`
+	UnitCode string    `json:"unit_code"`
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// extensionView is a pending extension request.
+type extensionView struct {
+	NewDue      time.Time `json:"new_due"`
+	Reason      string    `json:"reason"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	Decider     unitRef   `json:"decider"`
+}
+
+type evidenceView struct {
+	duban.Evidence
+	URL string `json:"url"`
+}
+
+// taskDetail is one task with everything its page shows.
+type taskDetail struct {
+	taskView
+	Quote            string          `json:"quote"`
+	DueNote          string          `json:"due_note,omitempty"`
+	DueBasis         string          `json:"due_basis,omitempty"`
+	Target           int             `json:"target,omitempty"`
+	Ratio            *duban.Ratio    `json:"ratio,omitempty"`
+	EvidenceRequired bool            `json:"evidence_required"`
+	EvidenceNote     string          `json:"evidence_note,omitempty"`
+	ExtensionUnit    unitRef         `json:"extension_unit"`
+	Chain            []chainStep     `json:"chain"`
+	Decisions        []decisionView  `json:"decisions"`
+	Extension        *extensionView  `json:"extension,omitempty"`
+	Evidence         []evidenceView  `json:"evidence"`
+	Timeline         []store.Event   `json:"timeline"`
+	Actions          []string        `json:"actions"` // what the caller may do now
+	LastReason       string          `json:"last_reason,omitempty"`
+	ReminderOffsets  []duban.Offset  `json:"reminders,omitempty"`
+	Escalations      []escalationRef `json:"escalation_ladder,omitempty"`
+}
+
+type escalationRef struct {
+	After  duban.Offset       `json:"after"`
+	Notify []duban.Recipients `json:"notify"`
+}
+
+// getTask returns one task with its chain, decisions, evidence and timeline.
+func (s *server) getTask(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	in, err := s.visibleInstance(c, p)
+	if err != nil {
+		return err
+	}
+	d, err := s.taskDetail(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance) (taskDetail, error) {
+	timeline, err := s.DB.Timeline(ctx, in.ID)
+	if err != nil {
+		return taskDetail{}, err
+	}
+	files, err := s.DB.InstanceEvidence(ctx, in.ID)
+	if err != nil {
+		return taskDetail{}, err
+	}
+	now := s.planNow()
+	sp := in.Spec
+	d := taskDetail{
+		taskView: s.taskView(in, now), Quote: sp.Quote, DueNote: sp.DueNote, DueBasis: sp.DueBasis, Target: sp.Target, Ratio: sp.Ratio,
+		EvidenceRequired: sp.EvidenceRequired, EvidenceNote: sp.EvidenceNote, Timeline: timeline, ReminderOffsets: sp.Reminders,
+		ExtensionUnit: unitRef{Code: sp.ExtensionUnit, Name: s.unitName(ctx, sp.ExtensionUnit)},
+		Decisions:     []decisionView{}, Evidence: []evidenceView{},
+	}
+	if d.Timeline == nil {
+		d.Timeline = []store.Event{}
+	}
+	for _, e := range sp.Escalation {
+		d.Escalations = append(d.Escalations, escalationRef{After: e.After, Notify: e.Notify})
+	}
+	for _, f := range files {
+		d.Evidence = append(d.Evidence, evidenceView{Evidence: f, URL: "/api/v1/tasks/" + url.PathEscape(in.ID) + "/evidence/" + f.SHA256})
+	}
+	// The chain of the current round: decisions after the latest submission.
+	round := map[int]store.Event{}
+	var lastExt *store.Event
+	for i := range timeline {
+		e := timeline[i]
+		switch e.Kind {
+		case duban.EventSubmitted:
+			round = map[int]store.Event{}
+		case duban.EventApproved, duban.EventCompleted, duban.EventRejected:
+			round[e.Step] = e
+			d.Decisions = append(d.Decisions, decisionView{Step: e.Step, Approve: e.Kind != duban.EventRejected, Label: e.KindLabel,
+				Actor: e.ActorName, UnitCode: e.ActorUnit, At: e.At, Reason: e.Reason})
+			if e.Kind == duban.EventRejected {
+				d.LastReason = e.Reason
+			}
+		case duban.EventExtensionRequested:
+			lastExt = &timeline[i]
+		}
+	}
+	for i, st := range sp.Approval {
+		step := chainStep{Step: i + 1, Unit: unitRef{Code: st.Unit, Name: st.UnitName}, SLA: st.SLA, State: "pending"}
+		if e, ok := round[i+1]; ok {
+			step.State = "approved"
+			if e.Kind == duban.EventRejected {
+				step.State = "rejected"
+			}
+			at := e.At
+			step.DecidedBy, step.DecidedUnit, step.DecidedAt, step.Reason = e.ActorName, e.ActorUnit, &at, e.Reason
+		} else if in.Status == duban.StatusSubmitted && in.CurrentStep == i+1 {
+			step.State, step.Due = "waiting", in.StepDue
+		}
+		step.StateLabel = stepLabels[step.State]
+		d.Chain = append(d.Chain, step)
+	}
+	if in.Extension && lastExt != nil {
+		var data struct {
+			NewDue time.Time `json:"new_due"`
+		}
+		_ = json.Unmarshal(lastExt.Data, &data)
+		d.Extension = &extensionView{NewDue: data.NewDue, Reason: lastExt.Reason, RequestedBy: lastExt.ActorName, RequestedAt: lastExt.At,
+			Decider: d.ExtensionUnit}
+	}
+	d.Actions = actionsFor(p, in)
+	return d, nil
+}
+
+// actionsFor lists what the caller may do to the task now. The workflow
+// decides in the end; this spares the UI buttons that can only fail.
+func actionsFor(p *principal, in store.Instance) []string {
+	out := []string{}
+	if in.Status.Finished() {
+		return out
+	}
+	u := p.unit()
+	if p.has(duban.RoleOfficial) && in.UnitCode == u {
+		if in.Status != duban.StatusSubmitted {
+			out = append(out, "report_progress", "submit")
+		}
+		if !in.Extension {
+			out = append(out, "request_extension")
+		}
+	}
+	if p.has(duban.RoleApprover) {
+		if in.Status == duban.StatusSubmitted && in.ApproverUnit != nil && *in.ApproverUnit == u {
+			out = append(out, "decide")
+		}
+		if in.Extension && in.Spec.ExtensionUnit == u {
+			out = append(out, "decide_extension")
+		}
+	}
+	if p.manages(in.UnitCode) {
+		out = append(out, "cancel")
+	}
+	return out
+}
+
+// getTimeline returns a task's events in order.
+func (s *server) getTimeline(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	in, err := s.visibleInstance(c, p)
+	if err != nil {
+		return err
+	}
+	events, err := s.DB.Timeline(c.UserContext(), in.ID)
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []store.Event{}
+	}
+	return c.JSON(fiber.Map{"items": events})
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api"
+	"github.com/duban-dev/duban/blob"
+	"github.com/duban-dev/duban/config"
+)
+
+func init() {
+	register("serve", "serve the HTTP API (and the web UI) on http_addr", serve)
+	apiStarter = startAPI
+}
+
+// serve runs the API against a configured database and Temporal cluster
+// until SIGINT or SIGTERM, then drains requests in flight.
+func serve(ctx context.Context, env *cli, args []string) error {
+	fs := newFlags(env, "serve")
+	cfgPath := configFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	for _, l := range cfg.Masked() {
+		env.log.Debug("config", "line", l)
+	}
+	if cfg.JWTKey == "" {
+		return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log.With("component", "temporal-client")))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// A database a demo ran on keeps its demo clock; production has none and
+	// runs on real time.
+	var clock duban.Clock
+	if _, err := db.Setting(ctx, devClockKey, &clock); err != nil {
+		return fmt.Errorf("read %s: %w", devClockKey, err)
+	}
+	stop, err := startAPI(ctx, env, cfg, apiDeps{DB: db, Engine: newEngine(cfg, c), Clock: clock})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	env.log.Info("shutting down")
+	stop()
+	return nil
+}
+
+// startAPI serves the API on cfg.HTTPAddr for `duban serve` and `duban
+// dev`. Evidence files go under DataDir/blobs. The stop function drains
+// requests for up to 10 seconds.
+func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (func(), error) {
+	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	d := api.Deps{
+		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
+		Logger: env.log.With("component", "api"),
+		// Static: the web UI mounts here once it exists (ui.Handler()).
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	app := api.New(d)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := app.Listener(ln); err != nil {
+			env.log.Error("api server", "err", err)
+		}
+	}()
+	env.log.Info("api listening", "addr", ln.Addr().String(), "openapi", "/api/v1/openapi.json")
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := api.Shutdown(sctx, app); err != nil {
+			env.log.Warn("api shutdown", "err", err)
+		}
+		<-done
+	}, nil
+}
