@@ -48,6 +48,9 @@ type LaunchProgress struct {
 type Activities struct {
 	Store   Store
 	Starter Starter
+	// Notifier sends deliveries on email and webhooks; nil sends nothing
+	// (the inbox still has every notice).
+	Notifier Notifier
 }
 
 // RecordTransition writes one transition of a task instance. Retried or

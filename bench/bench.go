@@ -83,10 +83,15 @@ type stack struct {
 	dbURL    string
 	dropDB   func()
 	worker   *process
+	api      *apiProcess
+	binary   string
 	h        *org.Hierarchy
 }
 
 func (s *stack) close() {
+	if s.api != nil {
+		s.api.proc.stop()
+	}
 	if s.worker != nil {
 		s.worker.stop()
 	}
@@ -133,7 +138,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, sec := range []section{
 		{"launch", runLaunch},
+		{"decisions", runDecisions},
 		{"timers", runTimers},
+		{"queries", runQueries},
 		{"memory", runMemory},
 	} {
 		if o.skip(sec.name) {
@@ -155,7 +162,7 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir, h: org.Hunan()}
+	s := &stack{dir: dir, h: org.Hunan(), binary: o.Binary}
 	ok := false
 	defer func() {
 		if !ok {

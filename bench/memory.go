@@ -21,5 +21,14 @@ func runMemory(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	}
 	rep.add(Figure{Section: "Memory", Name: fmt.Sprintf("worker resident memory with %d open workflows", open),
 		Value: fmt.Sprintf("%s now, %s peak", mib(rss), mib(peak)), Target: "< 1 GiB", Met: met})
+	if s.api != nil {
+		rss, peak, err := memory(s.api.proc.pid())
+		if err != nil {
+			return err
+		}
+		logf("memory: API RSS %s (peak %s)", mib(rss), mib(peak))
+		rep.add(Figure{Section: "Memory", Name: "API resident memory after the decision benchmark",
+			Value: fmt.Sprintf("%s now, %s peak", mib(rss), mib(peak))})
+	}
 	return nil
 }

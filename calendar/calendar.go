@@ -83,3 +83,11 @@ func Before(t time.Time, o duban.Offset) time.Time {
 	}
 	return t.In(duban.Shanghai).AddDate(0, 0, -o.Days)
 }
+
+// Covers reports whether the holiday data knows the year: the State
+// Council publishes each year's schedule around November of the year
+// before, and a year the library has no entry for would silently count
+// every weekday as a working day (Spring Festival included).
+func Covers(year int) bool {
+	return HolidayUtil.GetHolidaysByYear(year).Len() > 0
+}

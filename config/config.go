@@ -38,6 +38,55 @@ type Config struct {
 	LogLevel string `yaml:"log_level" env:"DUBAN_LOG_LEVEL"`
 
 	Temporal Temporal `yaml:"temporal"`
+	// Notify configures delivery beyond the in-app inbox (docs/notifications.md).
+	Notify Notify `yaml:"notify"`
+}
+
+// Notify configures email, work-chat webhooks, digests and quiet hours.
+type Notify struct {
+	SMTP SMTP `yaml:"smtp"`
+	// Webhooks are the endpoints people may choose by name. In the
+	// environment, DUBAN_WEBHOOKS holds the list as JSON.
+	Webhooks []Webhook `yaml:"webhooks" env:"DUBAN_WEBHOOKS"`
+	// MaxAttempts is how often a delivery is tried before it falls back to
+	// the inbox and is reported.
+	MaxAttempts int `yaml:"max_attempts" env:"DUBAN_NOTIFY_MAX_ATTEMPTS"`
+	// DigestRoles get a daily digest unless they opt out: comma-separated
+	// roles, or "none".
+	DigestRoles string `yaml:"digest_roles" env:"DUBAN_NOTIFY_DIGEST_ROLES"`
+	// DigestHour is the default hour (0–23, Asia/Shanghai) of the digest.
+	DigestHour int `yaml:"digest_hour" env:"DUBAN_NOTIFY_DIGEST_HOUR"`
+	// QuietHours is the default quiet time, such as "22-7"; "" for none.
+	QuietHours string `yaml:"quiet_hours" env:"DUBAN_NOTIFY_QUIET_HOURS"`
+	// TickInterval is how often the digest workflow sends due digests and
+	// released messages (it divides an hour, so digests go out on the hour).
+	TickInterval time.Duration `yaml:"tick_interval" env:"DUBAN_NOTIFY_TICK_INTERVAL"`
+}
+
+// SMTP says how to reach the mail server. Email is off while Addr is empty.
+type SMTP struct {
+	Addr     string `yaml:"addr" env:"DUBAN_SMTP_ADDR"` // host:port
+	Username string `yaml:"username" env:"DUBAN_SMTP_USERNAME"`
+	Password string `yaml:"password" env:"DUBAN_SMTP_PASSWORD" secret:"true"`
+	// From is the sender, e.g. "湖南省计生协督办 <duban@example.org>".
+	From string `yaml:"from" env:"DUBAN_SMTP_FROM"`
+	// TLS is auto (STARTTLS when offered), starttls (required), tls
+	// (implicit, port 465) or none.
+	TLS      string        `yaml:"tls" env:"DUBAN_SMTP_TLS"`
+	CAFile   string        `yaml:"ca_file" env:"DUBAN_SMTP_CA_FILE"`
+	HeloName string        `yaml:"helo_name" env:"DUBAN_SMTP_HELO_NAME"`
+	Timeout  time.Duration `yaml:"timeout" env:"DUBAN_SMTP_TIMEOUT"`
+}
+
+// Webhook is one work-chat or generic webhook endpoint.
+type Webhook struct {
+	Name string `yaml:"name" json:"name"`
+	// Kind is generic, dingtalk or wecom.
+	Kind string `yaml:"kind" json:"kind"`
+	// URL carries the robot's credential in its query (access_token, key):
+	// it is masked like a secret.
+	URL    string `yaml:"url" json:"url" secret:"query"`
+	Secret string `yaml:"secret" json:"secret" secret:"true"`
 }
 
 // Temporal says how to reach the Temporal cluster.
@@ -71,6 +120,13 @@ func Default() Config {
 		LogLevel:         "info",
 		DatabaseMaxConns: 16,
 		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban"},
+		Notify: Notify{
+			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
+			MaxAttempts:  8,
+			DigestRoles:  "approver,supervisor",
+			DigestHour:   8,
+			TickInterval: 15 * time.Minute,
+		},
 	}
 }
 
@@ -106,12 +162,16 @@ func fromEnv(v reflect.Value) error {
 			}
 			continue
 		}
-		if f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map {
-			continue
-		}
 		name := f.Tag.Get("env")
 		val, ok := os.LookupEnv(name)
 		if name == "" || !ok {
+			continue
+		}
+		if f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map {
+			// Lists come as JSON (which YAML reads too).
+			if err := yaml.UnmarshalWithOptions([]byte(val), fv.Addr().Interface(), yaml.Strict()); err != nil {
+				return fmt.Errorf("%s: not a JSON list: %s", name, yaml.FormatError(err, false, false))
+			}
 			continue
 		}
 		switch f.Type.Kind() {
@@ -159,6 +219,12 @@ func mask(v reflect.Value, prefix string, out *[]string) {
 			mask(fv, name+".", out)
 			continue
 		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			for j := 0; j < fv.Len(); j++ {
+				mask(fv.Index(j), fmt.Sprintf("%s[%d].", name, j), out)
+			}
+			continue
+		}
 		val := fmt.Sprint(fv.Interface())
 		switch f.Tag.Get("secret") {
 		case "true":
@@ -167,9 +233,21 @@ func mask(v reflect.Value, prefix string, out *[]string) {
 			}
 		case "url":
 			val = MaskURL(val)
+		case "query":
+			val = MaskQuery(val)
 		}
 		*out = append(*out, fmt.Sprintf("%s = %s", name, val))
 	}
+}
+
+// MaskQuery hides a URL's query string and password: robot webhook URLs
+// carry their credential there (?access_token=…, ?key=…).
+func MaskQuery(s string) string {
+	s = MaskURL(s)
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		return s[:i] + "?******"
+	}
+	return s
 }
 
 // MaskURL hides the password in a URL such as postgres://user:pw@host/db.

@@ -216,7 +216,8 @@ func queueEvent(batch *pgx.Batch, tr duban.Transition) error {
 
 // queueInbox adds one inbox row per person the transition's notices reach:
 // every active user holding one of the roles at the unit. The dedup key is
-// (instance, seq, user), so a person named twice hears once.
+// (instance, seq, user), so a person named twice hears once. Next to each
+// notice's inbox rows go its outbox rows for email and webhooks (queueOutbox).
 func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 	for _, n := range tr.Notices {
 		kind := n.Kind
@@ -245,6 +246,7 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 				FROM users WHERE unit_code = $8 AND roles && $9::text[] AND NOT disabled
 				ON CONFLICT (dedup_key) DO NOTHING`,
 				tr.InstanceID, tr.Seq, string(kind), msg.Title, msg.Body, n.Urgent, tr.At, r.Unit, roles)
+			queueOutbox(batch, tr, kind, msg, n.Urgent, r.Unit, roles)
 		}
 	}
 }
@@ -252,7 +254,8 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 // ApplyTransition writes one transition in a transaction: the event first
 // (its primary key makes the whole call idempotent), then the projection if
 // the transition is newer than the row, the rollup counters by the change of
-// bucket, and the inbox. It reports whether the event was new.
+// bucket, the inbox, and for a transition a person caused, the audit row.
+// It reports whether the event was new.
 func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, error) {
 	var fresh bool
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -324,7 +327,20 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 			queueRollups(batch, deltas)
 		}
 		queueInbox(batch, tr, spec)
-		return tx.SendBatch(ctx, batch).Close()
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return err
+		}
+		if tr.Actor.UserID == 0 {
+			return nil
+		}
+		// A person's decision is audited in the same transaction as its
+		// timeline event: both are written or neither is.
+		entry, err := transitionAudit(tr, spec)
+		if err != nil {
+			return err
+		}
+		_, err = appendAudit(ctx, tx, entry)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, err)

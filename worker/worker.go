@@ -30,6 +30,7 @@ type Options struct {
 func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.TaskWorkflow, workflow.RegisterOptions{Name: "TaskWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.LaunchWorkflow, workflow.RegisterOptions{Name: "LaunchWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.DigestWorkflow, workflow.RegisterOptions{Name: "DigestWorkflow"})
 	r.RegisterActivity(acts)
 }
 
@@ -74,7 +75,7 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 	if s.SearchAttributes {
 		opts.TypedSearchAttributes = searchAttributes(spec)
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true})
+	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true, AssignedAt: b.At})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
 		return false, nil

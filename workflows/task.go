@@ -32,6 +32,20 @@ var recordOptions = workflow.ActivityOptions{
 	},
 }
 
+// deliverOptions apply to DeliverTransition. The activity fails while a
+// message failed temporarily, so these retries are the backoff between
+// attempts (5 s doubling to 5 min); after the dispatcher's attempts run out
+// (8 by default, about ten minutes) a message falls back to the inbox.
+var deliverOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    5 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+		MaximumAttempts:    12,
+	},
+}
+
 // task is one running TaskWorkflow: its input, state and helpers.
 type task struct {
 	ctx   workflow.Context // the main coroutine's; update handlers use their own
@@ -39,6 +53,11 @@ type task struct {
 	spec  duban.TaskSpec
 	st    TaskState
 	dirty int // bumped on every change an update makes, to wake the timer loop
+	// deliver is set from version 1 of "deliver-notices" on: recorded
+	// notices also go out by email and webhook. deliveries counts those
+	// still running.
+	deliver    bool
+	deliveries int
 }
 
 // TaskWorkflow runs one task instance from assignment to completion or
@@ -46,10 +65,14 @@ type task struct {
 // with its SLAs, extensions, and every decision as a validated Update.
 func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 	t := &task{ctx: ctx, in: in, spec: in.Spec}
+	t.deliver = workflow.GetVersion(ctx, "deliver-notices", workflow.DefaultVersion, 1) >= 1
 	if in.State != nil {
 		t.st = *in.State
 	} else {
 		now := t.now()
+		if !in.AssignedAt.IsZero() && in.AssignedAt.Before(now) {
+			now = in.AssignedAt
+		}
 		t.st = TaskState{
 			Status:       duban.StatusAssigned,
 			AssignedAt:   now,
@@ -62,6 +85,8 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 		t.st.DeadlineAlarms = t.deadlineAlarms(ctx, t.st.Due, now)
 		if in.Recorded {
 			t.st.Seq = 1
+			// The launcher wrote the "assigned" event and its outbox rows.
+			t.deliverNotices(1, true)
 		} else {
 			spec := in.Spec
 			if err := t.record(ctx, duban.Transition{Kind: duban.EventAssigned, Actor: duban.System, From: "", To: duban.StatusAssigned, Spec: &spec,
@@ -88,7 +113,7 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 		info := workflow.GetInfo(ctx)
 		if info.GetCurrentHistoryLength() > limit || info.GetContinueAsNewSuggested() {
 			// Let running updates finish so none is lost across the new run.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && t.deliveries == 0 }); err != nil {
 				return TaskResult{}, err
 			}
 			next := in
@@ -98,7 +123,7 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 			return TaskResult{}, workflow.NewContinueAsNewError(ctx, TaskWorkflow, next)
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && t.deliveries == 0 }); err != nil {
 		return TaskResult{}, err
 	}
 	return TaskResult{Status: t.st.Status, CompletedAt: t.st.CompletedAt, Overdue: t.st.OverdueSince != nil}, nil
@@ -325,7 +350,50 @@ func (t *task) record(ctx workflow.Context, tr duban.Transition) error {
 	}
 	tr.Projection = t.projection()
 	ctx = workflow.WithActivityOptions(ctx, recordOptions)
-	return workflow.ExecuteActivity(ctx, a.RecordTransition, tr).Get(ctx, nil)
+	if err := workflow.ExecuteActivity(ctx, a.RecordTransition, tr).Get(ctx, nil); err != nil {
+		return err
+	}
+	if len(tr.Notices) > 0 {
+		t.deliverNotices(tr.Seq, false)
+	}
+	return nil
+}
+
+// deliverNotices sends a recorded transition's email and webhook messages
+// in a coroutine of its own, so that an update's response never waits for
+// a mail server. The workflow waits for them before it completes or
+// continues as new. A delivery that still fails after its retries is left
+// to the digest workflow's sweep; it never fails the task.
+//
+// The launcher's "assigned" event is first tried by a local activity in
+// the workflow's first task: a launch starts thousands of workflows, most of
+// whose units have nobody with email or a webhook, and a local activity
+// costs the server one marker event instead of an activity task. No update
+// can be waiting on that first task. The local attempt is tried once, so it
+// never holds the task through a backoff; what it leaves unfinished goes on
+// as an ordinary activity.
+func (t *task) deliverNotices(seq int64, local bool) {
+	if !t.deliver {
+		return
+	}
+	t.deliveries++
+	workflow.Go(t.ctx, func(ctx workflow.Context) {
+		defer func() { t.deliveries-- }()
+		in := activities.DeliverInput{InstanceID: t.spec.ID, Seq: seq}
+		if local {
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+				StartToCloseTimeout: 30 * time.Second,
+				RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+			})
+			if workflow.ExecuteLocalActivity(lctx, a.DeliverTransition, in).Get(ctx, nil) == nil {
+				return
+			}
+		}
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliverOptions), a.DeliverTransition, in).Get(ctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("notices not delivered yet; the digest workflow's sweep will retry", "seq", seq, "error", err)
+		}
+	})
 }
 
 // refuse builds the error a validator returns: its type is the domain error

@@ -16,6 +16,7 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/workflows"
 )
 
@@ -79,6 +80,7 @@ type harness struct {
 
 	mu          sync.Mutex
 	transitions []duban.Transition
+	delivered   []activities.DeliverInput
 	outcomes    map[string]outcome
 	queries     map[string]workflows.View
 }
@@ -100,6 +102,12 @@ func newHarness(t *testing.T) *harness {
 		h.transitions = append(h.transitions, tr)
 		return nil
 	})
+	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.delivered = append(h.delivered, in)
+		return notify.Report{}, nil
+	}).Maybe()
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return h
 }
@@ -617,4 +625,26 @@ func TestClockScalesPlanTime(t *testing.T) {
 	plain := duban.Clock{}
 	require.True(t, plain.Virtual(realStart).Equal(realStart))
 	require.Equal(t, time.Hour, plain.Real(time.Hour))
+}
+
+func TestReminderDueAfterAssignmentIsSentWhenTheWorkerStartsLate(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	// The launcher assigned the task on 25 November; a backlogged worker ran
+	// its first workflow task only on 5 December, after the 30-day reminder.
+	env.SetStartTime(time.Date(2021, 12, 5, 9, 0, 0, 0, duban.Shanghai))
+	var got []duban.Transition
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) error {
+		got = append(got, tr)
+		return nil
+	})
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCancel, "c", &testsuite.TestUpdateCallback{}, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: countySpec(), Recorded: true, AssignedAt: time.Date(2021, 11, 25, 9, 0, 0, 0, duban.Shanghai)})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, duban.EventReminder, got[0].Kind)
+	require.True(t, got[0].At.Equal(duban.EndOfDay(2021, 12, 1)))
+	require.Equal(t, int64(2), got[0].Seq, "sequence 1 was written by the launcher")
+	require.Equal(t, duban.EventCancelled, got[1].Kind)
 }

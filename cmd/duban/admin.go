@@ -67,6 +67,9 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
+	if err := startNotify(ctx, env, cfg, c); err != nil {
+		return err
+	}
 	env.log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
 	<-ctx.Done()
 	w.Stop()

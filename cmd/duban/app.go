@@ -75,7 +75,8 @@ func newEngine(cfg config.Config, c client.Client) *engine.Engine {
 
 func newActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
 	return &activities.Activities{
-		Store:   db,
-		Starter: worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
+		Store:    db,
+		Starter:  worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
+		Notifier: newNotifier(cfg, db),
 	}
 }

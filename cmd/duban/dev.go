@@ -140,10 +140,18 @@ func dev(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer w.Stop()
+	if err := startNotify(ctx, env, cfg, c); err != nil {
+		return err
+	}
 
 	// 4. Demo data: users, the shipped plan, the clock.
 	if err := seedDemoUsers(ctx, db); err != nil {
 		return err
+	}
+	if cfg.Notify.SMTP.Addr != "" {
+		if err := seedDemoEmail(ctx, db, demoUsernames()); err != nil {
+			return err
+		}
 	}
 	p, src, err := plan.Shipped("hunan-2021")
 	if err != nil {
@@ -182,6 +190,9 @@ func dev(ctx context.Context, env *cli, args []string) error {
 	}
 	if apiStarter != nil {
 		fmt.Fprintf(env.stdout, "  Web 界面   : %s\n", cfg.PublicURL)
+	}
+	if cfg.Notify.SMTP.Addr != "" {
+		fmt.Fprintf(env.stdout, "  邮件       : SMTP %s，演示账号邮箱为 用户名@%s\n", cfg.Notify.SMTP.Addr, demoMailDomain)
 	}
 	now := clock.Virtual(time.Now()).In(duban.Shanghai)
 	if fresh {
@@ -254,7 +265,7 @@ func demoClock(ctx context.Context, db *store.DB, scale float64, year int, start
 
 // resetDemo empties everything a demo run wrote, keeping units and users.
 func resetDemo(ctx context.Context, db *store.DB) error {
-	_, err := db.Pool.Exec(ctx, `TRUNCATE instances, events, rollups, inbox, launches; DELETE FROM settings WHERE key = $1`, devClockKey)
+	_, err := db.Pool.Exec(ctx, `TRUNCATE instances, events, rollups, inbox, launches, deliveries; DELETE FROM settings WHERE key = $1`, devClockKey)
 	return err
 }
 

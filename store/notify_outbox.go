@@ -1,0 +1,31 @@
+package store
+
+import (
+	"github.com/jackc/pgx/v5"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/message"
+)
+
+// queueOutbox adds, next to a notice's inbox rows and in the same
+// transaction, one delivery row per person and external channel they
+// chose for this kind of event: email to their address (the account's,
+// unless their preferences name another or none), and their webhook
+// endpoint if they picked one. The dedup key instance#seq#user#channel
+// makes it idempotent, and a person named twice hears once per channel.
+// Whether a row goes out now, waits for quiet hours to end or for a digest
+// is decided when it is dispatched (notify.Dispatcher).
+func queueOutbox(batch *pgx.Batch, tr duban.Transition, kind duban.EventKind, msg message.Message, urgent bool, unit string, roles []string) {
+	batch.Queue(`INSERT INTO deliveries (dedup_key, user_id, channel, target, instance_id, seq, kind, urgent, title, body, event_at)
+		SELECT $1::text || '#' || $2::bigint::text || '#' || u.id::text || '#' || c.channel, u.id, c.channel, c.target,
+			$1, $2, $3, $4, $5, $6, $7
+		FROM users u
+		LEFT JOIN notification_prefs p ON p.user_id = u.id
+		CROSS JOIN LATERAL (VALUES
+			('email', coalesce(p.email, u.email), p.email_kinds),
+			('webhook', coalesce(p.webhook, ''), p.webhook_kinds)) AS c (channel, target, kinds)
+		WHERE u.unit_code = $8 AND u.roles && $9::text[] AND NOT u.disabled
+			AND c.target <> '' AND (c.kinds IS NULL OR $3 = ANY (c.kinds))
+		ON CONFLICT (dedup_key) DO NOTHING`,
+		tr.InstanceID, tr.Seq, string(kind), urgent, msg.Title, msg.Body, tr.At, unit, roles)
+}
