@@ -122,7 +122,9 @@ func (o Options) skip(section string) bool {
 // Run starts the stack, runs every section and returns the report.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Options: o, Started: time.Now(), Machine: describeMachine(ctx)}
-	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(o.Log, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
 	for _, m := range rep.Machine {
 		logf("machine: %s", m)
 	}

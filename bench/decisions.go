@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -130,20 +131,21 @@ func (a *apiProcess) decide(token, instanceID string, step int) (time.Duration, 
 	return took, nil
 }
 
-// prepareApprovals puts instances at their second approval step (the
-// county's), spread over the counties, and returns them grouped by county.
+// prepareApprovals takes county-level tasks through submission and their
+// county's own approval, so that they wait on their city (step 2), and
+// returns them grouped by city.
 func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, need int) (map[string][]string, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, unit_code, county FROM instances
-		WHERE unit_level = 'township' AND kind = 'deadline' AND status = 'assigned' AND step_count >= 2
-		ORDER BY township, id`)
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, unit_code, city FROM instances
+		WHERE unit_level = 'county' AND kind = 'deadline' AND status = 'assigned' AND step_count >= 2 AND plan_id <> $1
+		ORDER BY county, id`, rowsPlan)
 	if err != nil {
 		return nil, err
 	}
-	type inst struct{ id, unit, county string }
+	type inst struct{ id, unit, city string }
 	var all []inst
 	for rows.Next() {
 		var x inst
-		if err := rows.Scan(&x.id, &x.unit, &x.county); err != nil {
+		if err := rows.Scan(&x.id, &x.unit, &x.city); err != nil {
 			return nil, err
 		}
 		all = append(all, x)
@@ -151,31 +153,14 @@ func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, need in
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Round-robin over counties so every approver has work.
-	byCounty := map[string][]inst{}
-	var counties []string
-	for _, x := range all {
-		if _, ok := byCounty[x.county]; !ok {
-			counties = append(counties, x.county)
-		}
-		byCounty[x.county] = append(byCounty[x.county], x)
+	if len(all) < need {
+		return nil, fmt.Errorf("only %d county tasks to decide, need %d", len(all), need)
 	}
-	sort.Strings(counties)
+	// Spread over the cities: take every k-th row.
+	step := len(all) / need
 	var picked []inst
-	for round := 0; len(picked) < need; round++ {
-		added := false
-		for _, c := range counties {
-			if round < len(byCounty[c]) && len(picked) < need {
-				picked = append(picked, byCounty[c][round])
-				added = true
-			}
-		}
-		if !added {
-			break
-		}
-	}
-	if len(picked) < need {
-		return nil, fmt.Errorf("only %d township instances to decide, need %d", len(picked), need)
+	for i := 0; i < len(all) && len(picked) < need; i += step {
+		picked = append(picked, all[i])
 	}
 	proof := []duban.Evidence{{SHA256: "3f786850e387550fdab836ed7e6dc881de23001b3f786850e387550fdab836ed", Name: "证明材料.pdf", Size: 1000, ContentType: "application/pdf"}}
 	out := map[string][]string{}
@@ -200,7 +185,7 @@ func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, need in
 				return
 			}
 			mu.Lock()
-			out[x.county] = append(out[x.county], x.id)
+			out[x.city] = append(out[x.city], x.id)
 			mu.Unlock()
 		}(x)
 	}
@@ -220,42 +205,55 @@ func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf fu
 		}
 		s.api = a
 	}
-	maxApprovers := 0
-	total := 0
+	maxApprovers, total := 0, 0
 	for _, n := range o.Approvers {
 		maxApprovers = max(maxApprovers, n)
 		total += o.Decisions
 	}
 	eng := &engine.Engine{Client: s.client, TaskQueue: "duban"}
 	start := time.Now()
-	byCounty, err := prepareApprovals(ctx, s, eng, total)
+	byCity, err := prepareApprovals(ctx, s, eng, total)
 	if err != nil {
 		return fmt.Errorf("prepare: %w (run the launch section first)", err)
 	}
-	counties := make([]string, 0, len(byCounty))
-	for c := range byCounty {
-		counties = append(counties, c)
+	cities := make([]string, 0, len(byCity))
+	for c := range byCity {
+		cities = append(cities, c)
 	}
-	sort.Strings(counties)
-	if len(counties) < maxApprovers {
-		return fmt.Errorf("%d counties with waiting steps, %d approvers asked", len(counties), maxApprovers)
-	}
-	logf("decisions: %d instances waiting on %d county approvers (prepared in %s)", total, len(counties), time.Since(start).Round(time.Second))
+	// The city with the most waiting first: the single approver works there.
+	sort.Slice(cities, func(i, j int) bool { return len(byCity[cities[i]]) > len(byCity[cities[j]]) })
+	logf("decisions: %d county tasks waiting on %d cities (prepared in %s)", total, len(cities), time.Since(start).Round(time.Second))
 
-	// One approver user per county, signed in through the API.
+	// Approver users, several per city when there are more approvers than
+	// cities, each signed in through the API.
 	hash, err := password.Hash(benchPassword)
 	if err != nil {
 		return err
 	}
-	tokens := map[string]string{}
-	for _, c := range counties[:maxApprovers] {
-		name := "bench-approver-" + c
-		if _, err := s.db.UpsertUser(ctx, store.User{Username: name, DisplayName: "压测审核人" + c, UnitCode: c, Roles: []duban.Role{duban.RoleApprover}, PasswordHash: hash}); err != nil {
+	type approver struct{ city, token string }
+	approvers := make([]approver, maxApprovers)
+	for i := range approvers {
+		c := cities[i%len(cities)]
+		name := fmt.Sprintf("bench-approver-%s-%d", c, i)
+		if _, err := s.db.UpsertUser(ctx, store.User{Username: name, DisplayName: "压测审核人", UnitCode: c, Roles: []duban.Role{duban.RoleApprover}, PasswordHash: hash}); err != nil {
 			return err
 		}
-		if tokens[c], err = s.api.login(name); err != nil {
+		token, err := s.api.login(name)
+		if err != nil {
 			return err
 		}
+		approvers[i] = approver{c, token}
+	}
+	var queueMu sync.Mutex
+	pop := func(city string) (string, bool) {
+		queueMu.Lock()
+		defer queueMu.Unlock()
+		q := byCity[city]
+		if len(q) == 0 {
+			return "", false
+		}
+		byCity[city] = q[1:]
+		return q[0], true
 	}
 
 	// Baseline: Temporal's own update round trip, same concurrency.
@@ -266,24 +264,21 @@ func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf fu
 	defer echo.stop()
 
 	for _, n := range o.Approvers {
-		// Each approver takes the next instances waiting on their county.
-		per := o.Decisions / n
 		var mu sync.Mutex
 		var lat []time.Duration
 		var wg sync.WaitGroup
+		var done atomic.Int64
 		errs := make(chan error, n)
 		for i := range n {
-			c := counties[i]
-			mu.Lock()
-			take := min(per, len(byCounty[c]))
-			ids := byCounty[c][:take]
-			byCounty[c] = byCounty[c][take:]
-			mu.Unlock()
 			wg.Add(1)
-			go func(token string, ids []string) {
+			go func(ap approver) {
 				defer wg.Done()
-				for _, id := range ids {
-					d, err := s.api.decide(token, id, 2)
+				for done.Add(1) <= int64(o.Decisions) {
+					id, ok := pop(ap.city)
+					if !ok {
+						return
+					}
+					d, err := s.api.decide(ap.token, id, 2)
 					if err != nil {
 						errs <- err
 						return
@@ -292,7 +287,7 @@ func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf fu
 					lat = append(lat, d)
 					mu.Unlock()
 				}
-			}(tokens[c], ids)
+			}(approvers[i])
 		}
 		wg.Wait()
 		close(errs)

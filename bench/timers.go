@@ -111,10 +111,22 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	}
 	pending := o.Timers
 	logf("timers: %d pending; %d reminders fire between %s and %s", pending, fire, anchor.Format("15:04:05"), anchor.Add(window).Format("15:04:05"))
+	// Wait for the window to pass, then for stragglers (up to two minutes):
+	// a late reminder counts with its real lateness, not as missing.
 	select {
-	case <-time.After(time.Until(anchor.Add(window + 15*time.Second))):
+	case <-time.After(time.Until(anchor.Add(window + 5*time.Second))):
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	for give := time.Now().Add(2 * time.Minute); time.Now().Before(give); {
+		var n int
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'reminder' AND instance_id LIKE 'bench/timer/%'`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= fire {
+			break
+		}
+		time.Sleep(2 * time.Second)
 	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT recorded_at - at FROM events WHERE kind = 'reminder' AND instance_id LIKE 'bench/timer/%'`)
 	if err != nil {
@@ -146,7 +158,7 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 		met = fmt.Sprintf("no: p99 %s over the 2 s target", ms(p99-2*time.Second))
 	}
 	if len(late) < fire {
-		met = fmt.Sprintf("no: only %d of %d reminders arrived in the window", len(late), fire)
+		met = fmt.Sprintf("no: %d of %d reminders had not arrived two minutes after the window", fire-len(late), fire)
 	}
 	rep.add(Figure{Section: "Reminder accuracy", Name: fmt.Sprintf("lateness from due time to inbox row (%d reminders, %d timers pending)", fire, pending),
 		Value: fmt.Sprintf("p50 %s, p99 %s, max %s", ms(p50), ms(p99), ms(worst)), Baseline: fmt.Sprintf("bare Temporal timer: p50 %s, p99 %s, max %s", ms(b50), ms(b99), ms(bmax)),

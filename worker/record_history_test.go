@@ -20,13 +20,14 @@ import (
 
 // TestRecordHistory drives one instance through reminders, an extension, a
 // rejection and a full approval on the real server and writes its history to
-// workflows/testdata, where the replay test guards every later change to the
-// workflow code. It runs only when asked:
+// workflows/testdata/NAME-history.json, where the replay test guards every
+// later change to the workflow code. It runs only when asked:
 //
-//	DUBAN_RECORD_HISTORY=1 go test ./worker/ -run TestRecordHistory
+//	DUBAN_RECORD_HISTORY=NAME go test ./worker/ -run TestRecordHistory
 func TestRecordHistory(t *testing.T) {
-	if os.Getenv("DUBAN_RECORD_HISTORY") == "" {
-		t.Skip("set DUBAN_RECORD_HISTORY=1 to record workflows/testdata/task-history.json")
+	name := os.Getenv("DUBAN_RECORD_HISTORY")
+	if name == "" {
+		t.Skip("set DUBAN_RECORD_HISTORY=NAME to record workflows/testdata/NAME-history.json")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -75,6 +76,6 @@ func TestRecordHistory(t *testing.T) {
 	}
 	raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile("../workflows/testdata/task-history.json", raw, 0o644))
+	require.NoError(t, os.WriteFile("../workflows/testdata/"+name+"-history.json", raw, 0o644))
 	t.Logf("recorded %d events", len(hist.Events))
 }

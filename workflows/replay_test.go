@@ -15,7 +15,7 @@ import (
 // (reminders, an extension, a rejection, a full approval) against the
 // current workflow code. A change that is not behind workflow.GetVersion
 // breaks determinism and fails here. Record new ones with
-// DUBAN_RECORD_HISTORY=1 go test ./worker/ -run TestRecordHistory.
+// DUBAN_RECORD_HISTORY=NAME go test ./worker/ -run TestRecordHistory.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*-history.json")
 	require.NoError(t, err)

@@ -141,6 +141,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		dynamicconfig.FrontendRPS.Key():                                 []dynamicconfig.ConstrainedValue{{Value: 10000}},
 		dynamicconfig.FrontendNamespaceReplicationInducingAPIsRPS.Key(): []dynamicconfig.ConstrainedValue{{Value: 10000}},
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():     []dynamicconfig.ConstrainedValue{{Value: true}},
+		// One partition per task queue: on a single host, more partitions
+		// only let a task wait in a partition no poller is on.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  []dynamicconfig.ConstrainedValue{{Value: 1}},
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): []dynamicconfig.ConstrainedValue{{Value: 1}},
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
