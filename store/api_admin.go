@@ -2,10 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -183,43 +179,15 @@ func (db *DB) RenameUnitAs(ctx context.Context, code, name string, actor duban.A
 // ImportPlanAs stores a validated plan as ImportPlan does and audits the
 // import in the same transaction.
 func (db *DB) ImportPlanAs(ctx context.Context, p *plan.Plan, source []byte, actor duban.Actor, rootUnit string) (PlanSummary, error) {
-	sum := sha256.Sum256(source)
-	tpls := p.Templates()
-	s := PlanSummary{ID: p.ID, Year: p.Year, Title: p.Title, Source: p.Source, Checksum: hex.EncodeToString(sum[:]), TemplateCount: len(tpls), ImportedBy: actor.Name}
+	var s PlanSummary
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var previous string
-		err := tx.QueryRow(ctx, `SELECT checksum FROM plans WHERE id = $1 FOR UPDATE`, p.ID).Scan(&previous)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		err = tx.QueryRow(ctx, `
-			INSERT INTO plans (id, year, title, source, yaml, checksum, template_count, imported_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO UPDATE SET year = $2, title = $3, source = $4, yaml = $5, checksum = $6,
-				template_count = $7, imported_by = $8, imported_at = now()
-			RETURNING imported_at`,
-			p.ID, p.Year, p.Title, p.Source, string(source), s.Checksum, len(tpls), actor.Name).Scan(&s.ImportedAt)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM templates WHERE plan_id = $1`, p.ID); err != nil {
-			return err
-		}
-		batch := &pgx.Batch{}
-		for i, st := range tpls {
-			spec, err := json.Marshal(st.Template)
-			if err != nil {
-				return err
-			}
-			batch.Queue(`INSERT INTO templates (plan_id, id, section, section_title, title, quote, kind, ord, spec)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				p.ID, st.Template.ID, st.Section.ID, st.Section.Title, st.Template.Title, st.Template.Quote, string(st.Template.Kind), i, spec)
-		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		var err error
+		if s, previous, err = importPlanTx(ctx, tx, p, source, actor.Name); err != nil {
 			return err
 		}
 		return auditTx(ctx, tx, actor, "plan.import", rootUnit, "", map[string]any{"plan_id": p.ID, "year": p.Year,
-			"checksum": s.Checksum, "previous_checksum": previous, "templates": len(tpls)})
+			"checksum": s.Checksum, "previous_checksum": previous, "templates": s.TemplateCount})
 	})
 	if err != nil {
 		return s, fmt.Errorf("import plan %s: %w", p.ID, err)

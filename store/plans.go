@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,39 +31,53 @@ type PlanSummary struct {
 // ImportPlan stores a validated plan with its source text, replacing an
 // earlier version of the same id, all in one transaction.
 func (db *DB) ImportPlan(ctx context.Context, p *plan.Plan, source []byte, by string) (PlanSummary, error) {
-	sum := sha256.Sum256(source)
-	tpls := p.Templates()
-	s := PlanSummary{ID: p.ID, Year: p.Year, Title: p.Title, Source: p.Source, Checksum: hex.EncodeToString(sum[:]), TemplateCount: len(tpls), ImportedBy: by}
+	var s PlanSummary
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			INSERT INTO plans (id, year, title, source, yaml, checksum, template_count, imported_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO UPDATE SET year = $2, title = $3, source = $4, yaml = $5, checksum = $6,
-				template_count = $7, imported_by = $8, imported_at = now()
-			RETURNING imported_at`,
-			p.ID, p.Year, p.Title, p.Source, string(source), s.Checksum, len(tpls), by).Scan(&s.ImportedAt)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM templates WHERE plan_id = $1`, p.ID); err != nil {
-			return err
-		}
-		batch := &pgx.Batch{}
-		for i, st := range tpls {
-			spec, err := json.Marshal(st.Template)
-			if err != nil {
-				return err
-			}
-			batch.Queue(`INSERT INTO templates (plan_id, id, section, section_title, title, quote, kind, ord, spec)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				p.ID, st.Template.ID, st.Section.ID, st.Section.Title, st.Template.Title, st.Template.Quote, string(st.Template.Kind), i, spec)
-		}
-		return tx.SendBatch(ctx, batch).Close()
+		var err error
+		s, _, err = importPlanTx(ctx, tx, p, source, by)
+		return err
 	})
 	if err != nil {
 		return s, fmt.Errorf("import plan %s: %w", p.ID, err)
 	}
 	return s, nil
+}
+
+// importPlanTx writes a plan and its templates in tx and returns the
+// checksum of the version it replaced, if any.
+func importPlanTx(ctx context.Context, tx pgx.Tx, p *plan.Plan, source []byte, by string) (PlanSummary, string, error) {
+	sum := sha256.Sum256(source)
+	tpls := p.Templates()
+	s := PlanSummary{ID: p.ID, Year: p.Year, Title: p.Title, Source: p.Source, Checksum: hex.EncodeToString(sum[:]), TemplateCount: len(tpls), ImportedBy: by}
+	var previous string
+	err := tx.QueryRow(ctx, `SELECT checksum FROM plans WHERE id = $1 FOR UPDATE`, p.ID).Scan(&previous)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return s, "", err
+	}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO plans (id, year, title, source, yaml, checksum, template_count, imported_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET year = $2, title = $3, source = $4, yaml = $5, checksum = $6,
+			template_count = $7, imported_by = $8, imported_at = now()
+		RETURNING imported_at`,
+		p.ID, p.Year, p.Title, p.Source, string(source), s.Checksum, len(tpls), by).Scan(&s.ImportedAt)
+	if err != nil {
+		return s, "", err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM templates WHERE plan_id = $1`, p.ID); err != nil {
+		return s, "", err
+	}
+	batch := &pgx.Batch{}
+	for i, st := range tpls {
+		spec, err := json.Marshal(st.Template)
+		if err != nil {
+			return s, "", err
+		}
+		batch.Queue(`INSERT INTO templates (plan_id, id, section, section_title, title, quote, kind, ord, spec)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			p.ID, st.Template.ID, st.Section.ID, st.Section.Title, st.Template.Title, st.Template.Quote, string(st.Template.Kind), i, spec)
+	}
+	return s, previous, tx.SendBatch(ctx, batch).Close()
 }
 
 // Plans lists the stored plans, newest year first.

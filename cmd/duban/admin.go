@@ -9,7 +9,6 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/worker"
@@ -27,7 +26,7 @@ func migrate(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -46,7 +45,7 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -116,7 +115,7 @@ func userAdd(ctx context.Context, env *cli, args []string) error {
 	if len([]rune(pw)) < password.MinLength {
 		return fmt.Errorf("password must be at least %d characters", password.MinLength)
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/duban-dev/duban/config"
 )
 
 func init() {
@@ -19,7 +17,7 @@ func auditVerify(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

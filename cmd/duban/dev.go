@@ -72,7 +72,7 @@ func dev(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,10 @@ func demoClock(ctx context.Context, db *store.DB, scale float64, year int, start
 
 // resetDemo empties everything a demo run wrote, keeping units and users.
 func resetDemo(ctx context.Context, db *store.DB) error {
-	_, err := db.Pool.Exec(ctx, `TRUNCATE instances, events, rollups, inbox, launches, deliveries; DELETE FROM settings WHERE key = $1`, devClockKey)
+	if _, err := db.Pool.Exec(ctx, `TRUNCATE instances, events, rollups, inbox, launches, deliveries`); err != nil {
+		return err
+	}
+	_, err := db.Pool.Exec(ctx, `DELETE FROM settings WHERE key = $1`, devClockKey)
 	return err
 }
 

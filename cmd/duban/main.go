@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/duban-dev/duban/config"
 )
 
 // command is one subcommand. Each file registers its own in init.
@@ -33,6 +35,23 @@ type cli struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	log            *slog.Logger
+	level          *slog.LevelVar
+}
+
+// loadConfig reads the configuration and applies its log level.
+func (env *cli) loadConfig(path string) (config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return cfg, err
+	}
+	if env.level != nil && cfg.LogLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return cfg, fmt.Errorf("log_level %q: want debug, info, warn or error", cfg.LogLevel)
+		}
+		env.level.Set(l)
+	}
+	return cfg, nil
 }
 
 // usageError makes the process exit with status 2.
@@ -42,7 +61,9 @@ func (e usageError) Error() string { return e.msg }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := &cli{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	level := new(slog.LevelVar)
+	env := &cli{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, level: level,
+		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))}
 	err := run(ctx, env, os.Args[1:])
 	stop()
 	if err != nil {

@@ -74,7 +74,7 @@ func notifyTest(ctx context.Context, env *cli, args []string) error {
 	if *to == "" {
 		return usageError{"usage: duban notify test --to USERNAME"}
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func notifyPrefs(ctx context.Context, env *cli, args []string) error {
 	if *user == "" {
 		return usageError{"usage: duban notify prefs --user USERNAME [--email …] [--digest on|off] [--quiet 22-7] …"}
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func notifyList(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

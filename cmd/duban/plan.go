@@ -9,7 +9,7 @@ import (
 
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/duban-dev/duban/config"
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/plan"
@@ -81,7 +81,7 @@ func planImport(ctx context.Context, env *cli, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: duban plan import FILE|" + strings.Join(plan.ShippedIDs(), "|")}
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,8 @@ func planImport(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := db.ImportPlan(ctx, p, src, "cli")
+	// Audited as an admin action, by the command line at the root unit.
+	s, err := db.ImportPlanAs(ctx, p, src, duban.Actor{Name: "命令行 duban plan import", UnitCode: h.Root().Code, Roles: []duban.Role{duban.RoleAdmin}}, h.Root().Code)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func planLaunch(ctx context.Context, env *cli, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: duban plan launch [--year YEAR] PLAN_ID"}
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func planList(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
