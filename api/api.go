@@ -28,7 +28,11 @@ import (
 
 // Deps is what the API needs from the running system.
 type Deps struct {
-	DB     *store.DB
+	DB *store.DB
+	// ReadDB, when set, serves the supervisor board (rollups, ranking,
+	// overdue lists, exports): a streaming replica, so dashboards do not
+	// load the primary. A replica lags by its replication delay.
+	ReadDB *store.DB
 	Engine *engine.Engine
 	Blobs  blob.Store
 	// Clock maps real time to plan time (the identity in production; the

@@ -100,7 +100,7 @@ func (s *server) boardScope(c *fiber.Ctx) (boardScope, error) {
 		b.year = y
 	}
 	if b.planID == "" || b.year == 0 {
-		years, err := s.DB.PlanYears(c.UserContext())
+		years, err := s.boardDB().PlanYears(c.UserContext())
 		if err != nil {
 			return b, err
 		}
@@ -117,11 +117,11 @@ func (s *server) boardScope(c *fiber.Ctx) (boardScope, error) {
 // rollups returns the unit's own counters and its children's, every child
 // listed even without tasks.
 func (s *server) rollups(ctx context.Context, b boardScope) (rollupView, []rollupView, error) {
-	self, err := s.DB.RollupOf(ctx, b.planID, b.year, b.unit.Code)
+	self, err := s.boardDB().RollupOf(ctx, b.planID, b.year, b.unit.Code)
 	if err != nil {
 		return rollupView{}, nil, err
 	}
-	rows, err := s.DB.ChildRollups(ctx, b.planID, b.year, b.unit.Code)
+	rows, err := s.boardDB().ChildRollups(ctx, b.planID, b.year, b.unit.Code)
 	if err != nil {
 		return rollupView{}, nil, err
 	}
@@ -260,7 +260,7 @@ func (s *server) boardOverdue(c *fiber.Ctx) error {
 		return err
 	}
 	f.Limit = limit + 1
-	rows, err := s.DB.Overdue(c.UserContext(), f)
+	rows, err := s.boardDB().Overdue(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 		now := s.planNow()
 		f.Limit = 500
 		for len(rows) < maxExportRows {
-			page, err := s.DB.Overdue(c.UserContext(), f)
+			page, err := s.boardDB().Overdue(c.UserContext(), f)
 			if err != nil {
 				return err
 			}
@@ -429,4 +429,12 @@ func writeXLSX(sheet string, header []string, rows [][]any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// boardDB is the database dashboards read: the replica when configured.
+func (s *server) boardDB() *store.DB {
+	if s.ReadDB != nil {
+		return s.ReadDB
+	}
+	return s.DB
 }
