@@ -28,6 +28,9 @@ type Config struct {
 	DatabaseMaxConns int `yaml:"database_max_conns" env:"DUBAN_DATABASE_MAX_CONNS"`
 
 	HTTPAddr string `yaml:"http_addr" env:"DUBAN_HTTP_ADDR"`
+	// WorkerHTTPAddr, when set, is where `duban worker` answers /healthz,
+	// /readyz and /metrics (for probes and scraping); off when empty.
+	WorkerHTTPAddr string `yaml:"worker_http_addr" env:"DUBAN_WORKER_HTTP_ADDR"`
 	// PublicURL is how people reach the web UI; links in messages use it.
 	PublicURL string `yaml:"public_url" env:"DUBAN_PUBLIC_URL"`
 	// JWTKey signs access tokens (HMAC-SHA256); at least 32 bytes.

@@ -69,6 +69,11 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 	if err := startNotify(ctx, env, cfg, c); err != nil {
 		return err
 	}
+	if cfg.WorkerHTTPAddr != "" {
+		if err := serveWorkerHealth(ctx, env, cfg.WorkerHTTPAddr, db, c); err != nil {
+			return err
+		}
+	}
 	env.log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
 	<-ctx.Done()
 	w.Stop()
