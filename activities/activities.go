@@ -26,6 +26,9 @@ type Store interface {
 	Plan(ctx context.Context, id string) (*plan.Plan, error)
 	// Hierarchy returns the current unit hierarchy.
 	Hierarchy(ctx context.Context) (*org.Hierarchy, error)
+	// PendingDeliveries reports, for each instance, whether the transition
+	// with that sequence number has email or webhook deliveries to send.
+	PendingDeliveries(ctx context.Context, seq int64, instanceIDs []string) (map[string]bool, error)
 	// UpdateLaunch records a launch's progress.
 	UpdateLaunch(ctx context.Context, p LaunchProgress) error
 }
@@ -53,9 +56,22 @@ type Activities struct {
 	Notifier Notifier
 }
 
+// RecordResult says what a recorded transition left to do.
+type RecordResult struct {
+	// Deliver is true when the transition has email or webhook deliveries
+	// to send; the workflow runs DeliverTransition only then.
+	Deliver bool `json:"deliver,omitempty"`
+}
+
 // RecordTransition writes one transition of a task instance. Retried or
 // replayed, it never writes twice.
-func (a *Activities) RecordTransition(ctx context.Context, tr duban.Transition) error {
-	_, err := a.Store.ApplyTransition(ctx, tr)
-	return err
+func (a *Activities) RecordTransition(ctx context.Context, tr duban.Transition) (RecordResult, error) {
+	if _, err := a.Store.ApplyTransition(ctx, tr); err != nil {
+		return RecordResult{}, err
+	}
+	if len(tr.Notices) == 0 || a.Notifier == nil {
+		return RecordResult{}, nil
+	}
+	pending, err := a.Store.PendingDeliveries(ctx, tr.Seq, []string{tr.InstanceID})
+	return RecordResult{Deliver: pending[tr.InstanceID]}, err
 }

@@ -17,7 +17,9 @@ import (
 // Starter starts one task workflow; started is false when a workflow with
 // that id already exists (running or finished).
 type Starter interface {
-	StartTask(ctx context.Context, spec duban.TaskSpec, launch LaunchBatch) (started bool, err error)
+	// deliverAssigned says the "assigned" event has email or webhook
+	// deliveries for the workflow to send.
+	StartTask(ctx context.Context, spec duban.TaskSpec, launch LaunchBatch, deliverAssigned bool) (started bool, err error)
 }
 
 // LaunchBatch asks for instances [Offset, Offset+Limit) of a plan's expansion
@@ -100,6 +102,16 @@ func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatc
 	if _, err := a.Store.RecordAssigned(ctx, batch, in.At); err != nil {
 		return LaunchBatchResult{}, fmt.Errorf("record batch at %d: %w", in.Offset, err)
 	}
+	var deliver map[string]bool
+	if a.Notifier != nil {
+		ids := make([]string, len(batch))
+		for i, s := range batch {
+			ids[i] = s.ID
+		}
+		if deliver, err = a.Store.PendingDeliveries(ctx, 1, ids); err != nil {
+			return LaunchBatchResult{}, err
+		}
+	}
 	workers := max(in.Concurrency, 1)
 	var (
 		mu     sync.Mutex
@@ -115,7 +127,7 @@ func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatc
 		go func() {
 			defer wg.Done()
 			for spec := range next {
-				started, err := a.Starter.StartTask(ctx, spec, in)
+				started, err := a.Starter.StartTask(ctx, spec, in, deliver[spec.ID])
 				mu.Lock()
 				switch {
 				case err != nil:

@@ -61,7 +61,7 @@ func startSpecs(ctx context.Context, s *stack, specs []duban.TaskSpec) error {
 					if i >= len(batch) {
 						return
 					}
-					if _, err := starter.StartTask(ctx, batch[i], activities.LaunchBatch{At: at}); err != nil {
+					if _, err := starter.StartTask(ctx, batch[i], activities.LaunchBatch{At: at}, false); err != nil {
 						errs <- err
 						return
 					}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/duban-dev/duban"
@@ -28,4 +30,23 @@ func queueOutbox(batch *pgx.Batch, tr duban.Transition, kind duban.EventKind, ms
 			AND c.target <> '' AND (c.kinds IS NULL OR $3 = ANY (c.kinds))
 		ON CONFLICT (dedup_key) DO NOTHING`,
 		tr.InstanceID, tr.Seq, string(kind), urgent, msg.Title, msg.Body, tr.At, unit, roles)
+}
+
+// PendingDeliveries reports, for each instance, whether its transition seq
+// has email or webhook deliveries, so that a workflow runs a delivery
+// activity only when there is something to send.
+func (db *DB) PendingDeliveries(ctx context.Context, seq int64, instanceIDs []string) (map[string]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT instance_id FROM deliveries WHERE seq = $1 AND instance_id = ANY($2)`, seq, instanceIDs)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }

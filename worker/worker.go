@@ -59,7 +59,7 @@ type Starter struct {
 
 // StartTask starts the workflow of one instance. A workflow with the same id
 // that is running or has ever run is left alone: started is false.
-func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activities.LaunchBatch) (bool, error) {
+func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activities.LaunchBatch, deliverAssigned bool) (bool, error) {
 	tq := s.TaskQueue
 	if tq == "" {
 		tq = workflows.TaskQueue
@@ -75,7 +75,7 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 	if s.SearchAttributes {
 		opts.TypedSearchAttributes = searchAttributes(spec)
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true, AssignedAt: b.At})
+	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true, AssignedAt: b.At, DeliverAssigned: deliverAssigned})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
 		return false, nil

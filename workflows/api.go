@@ -38,6 +38,10 @@ type TaskInput struct {
 	// worker runs the workflow's first task late. Zero means "when the
 	// workflow starts".
 	AssignedAt time.Time `json:"assigned_at,omitempty"`
+	// DeliverAssigned says the launcher's "assigned" event has email or
+	// webhook deliveries for the workflow to send (from version 1 of
+	// "local-record" on; before it, the workflow always tried).
+	DeliverAssigned bool `json:"deliver_assigned,omitempty"`
 	// State carries the state across continue-as-new.
 	State *TaskState `json:"state,omitempty"`
 	// HistoryLimit continues as new once the history grows past it; 0 means

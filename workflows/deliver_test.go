@@ -53,7 +53,7 @@ func deliveryEnv(t *testing.T, deliverTakes time.Duration) (*testsuite.TestWorkf
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.RegisterWorkflow(workflows.TaskWorkflow)
-	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(activities.RecordResult{Deliver: true}, nil)
 	var (
 		mu        sync.Mutex
 		delivered []activities.DeliverInput
@@ -108,7 +108,7 @@ func TestLaunchedInstanceDeliversItsAssignment(t *testing.T) {
 			OnReject: func(err error) { t.Errorf("cancel refused: %v", err) }, OnComplete: func(any, error) {},
 		}, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
 	}, time.Hour)
-	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Recorded: true})
+	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Recorded: true, DeliverAssigned: true})
 	require.NoError(t, env.GetWorkflowError())
 	mu.Lock()
 	defer mu.Unlock()
@@ -153,7 +153,7 @@ func TestALaunchedAssignmentLeftUnfinishedGoesOnAsAnActivity(t *testing.T) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.RegisterWorkflow(workflows.TaskWorkflow)
-	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(activities.RecordResult{Deliver: true}, nil)
 	calls := 0
 	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
 		calls++
@@ -167,7 +167,7 @@ func TestALaunchedAssignmentLeftUnfinishedGoesOnAsAnActivity(t *testing.T) {
 			OnReject: func(err error) { t.Errorf("cancel refused: %v", err) }, OnComplete: func(any, error) {},
 		}, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
 	}, time.Hour)
-	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: countySpec(), Recorded: true})
+	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: countySpec(), Recorded: true, DeliverAssigned: true})
 	require.NoError(t, env.GetWorkflowError())
 	// The local attempt, then the activity that finishes seq 1; then seq 2 (the cancellation).
 	require.Equal(t, 3, calls)

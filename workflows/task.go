@@ -104,8 +104,11 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 		t.st.DeadlineAlarms = t.deadlineAlarms(ctx, t.st.Due, now)
 		if in.Recorded {
 			t.st.Seq = 1
-			// The launcher wrote the "assigned" event and its outbox rows.
-			t.deliverNotices(1, true)
+			// The launcher wrote the "assigned" event and its outbox rows;
+			// since "local-record" it also says whether there are any.
+			if !t.localRecord || in.DeliverAssigned {
+				t.deliverNotices(1, true)
+			}
 		} else {
 			spec := in.Spec
 			if err := t.record(ctx, duban.Transition{Kind: duban.EventAssigned, Actor: duban.System, From: "", To: duban.StatusAssigned, Spec: &spec,
@@ -370,14 +373,18 @@ func (t *task) record(ctx workflow.Context, tr duban.Transition) error {
 	tr.Projection = t.projection()
 	if t.localRecord {
 		ctx = workflow.WithLocalActivityOptions(ctx, localRecordOptions)
-		if err := workflow.ExecuteLocalActivity(ctx, a.RecordTransition, tr).Get(ctx, nil); err != nil {
+		var res activities.RecordResult
+		if err := workflow.ExecuteLocalActivity(ctx, a.RecordTransition, tr).Get(ctx, &res); err != nil {
 			return err
 		}
-	} else {
-		ctx = workflow.WithActivityOptions(ctx, recordOptions)
-		if err := workflow.ExecuteActivity(ctx, a.RecordTransition, tr).Get(ctx, nil); err != nil {
-			return err
+		if res.Deliver {
+			t.deliverNotices(tr.Seq, false)
 		}
+		return nil
+	}
+	ctx = workflow.WithActivityOptions(ctx, recordOptions)
+	if err := workflow.ExecuteActivity(ctx, a.RecordTransition, tr).Get(ctx, nil); err != nil {
+		return err
 	}
 	if len(tr.Notices) > 0 {
 		t.deliverNotices(tr.Seq, false)

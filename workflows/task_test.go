@@ -96,11 +96,12 @@ func newHarness(t *testing.T) *harness {
 	env.SetStartTime(start)
 	h := &harness{t: t, env: env, outcomes: map[string]outcome{}, queries: map[string]workflows.View{}}
 	env.RegisterWorkflow(workflows.TaskWorkflow)
-	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) error {
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) (activities.RecordResult, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.transitions = append(h.transitions, tr)
-		return nil
+		// As if everyone notified had an email address.
+		return activities.RecordResult{Deliver: len(tr.Notices) > 0}, nil
 	})
 	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
 		h.mu.Lock()
@@ -634,9 +635,9 @@ func TestReminderDueAfterAssignmentIsSentWhenTheWorkerStartsLate(t *testing.T) {
 	// its first workflow task only on 5 December, after the 30-day reminder.
 	env.SetStartTime(time.Date(2021, 12, 5, 9, 0, 0, 0, duban.Shanghai))
 	var got []duban.Transition
-	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) error {
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) (activities.RecordResult, error) {
 		got = append(got, tr)
-		return nil
+		return activities.RecordResult{}, nil
 	})
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(workflows.UpdateCancel, "c", &testsuite.TestUpdateCallback{}, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
