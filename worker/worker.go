@@ -75,7 +75,10 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 	if s.SearchAttributes {
 		opts.TypedSearchAttributes = searchAttributes(spec)
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Clock: b.Clock, Recorded: true, AssignedAt: b.At, DeliverAssigned: deliverAssigned})
+	_, err := s.Client.ExecuteWorkflow(ctx, opts, workflows.TaskWorkflow, workflows.TaskInput{
+		Spec: spec, Clock: b.Clock, Recorded: true, AssignedAt: b.At, DeliverAssigned: deliverAssigned,
+		Alarms: workflows.DeadlineAlarms(spec, spec.Due),
+	})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
 		return false, nil

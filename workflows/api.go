@@ -38,9 +38,12 @@ type TaskInput struct {
 	// worker runs the workflow's first task late. Zero means "when the
 	// workflow starts".
 	AssignedAt time.Time `json:"assigned_at,omitempty"`
+	// Alarms, when set, are the deadline alarms the launcher computed with
+	// DeadlineAlarms, so the workflow's first task needs no side effect.
+	Alarms []Alarm `json:"alarms,omitempty"`
 	// DeliverAssigned says the launcher's "assigned" event has email or
 	// webhook deliveries for the workflow to send (from version 1 of
-	// "local-record" on; before it, the workflow always tried).
+	// "release-2" on; before it, the workflow always tried).
 	DeliverAssigned bool `json:"deliver_assigned,omitempty"`
 	// State carries the state across continue-as-new.
 	State *TaskState `json:"state,omitempty"`

@@ -66,11 +66,11 @@ type task struct {
 	spec  duban.TaskSpec
 	st    TaskState
 	dirty int // bumped on every change an update makes, to wake the timer loop
-	// deliver is set from version 1 of "deliver-notices" on: recorded
+	// deliver is set from version 1 of "release-2" on: recorded
 	// notices also go out by email and webhook. deliveries counts those
 	// still running.
 	deliver bool
-	// localRecord is set from version 1 of "local-record" on: transitions
+	// localRecord is set from version 1 of "release-2" on: transitions
 	// are written by a local activity, inside the workflow task that made
 	// them, instead of a scheduled activity. An Update then completes in one
 	// workflow task: a decision costs one round trip to the server less.
@@ -83,8 +83,13 @@ type task struct {
 // with its SLAs, extensions, and every decision as a validated Update.
 func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 	t := &task{ctx: ctx, in: in, spec: in.Spec}
-	t.deliver = workflow.GetVersion(ctx, "deliver-notices", workflow.DefaultVersion, 1) >= 1
-	t.localRecord = workflow.GetVersion(ctx, "local-record", workflow.DefaultVersion, 1) >= 1
+	// One version marker for the first changes after the initial release:
+	// notices delivered by email and webhooks, transitions written by a
+	// local activity. (A marker is an event in every history: they are
+	// batched per release, not per change.)
+	v := workflow.GetVersion(ctx, "release-2", workflow.DefaultVersion, 1)
+	t.deliver = v >= 1
+	t.localRecord = v >= 1
 	if in.State != nil {
 		t.st = *in.State
 	} else {
@@ -101,11 +106,15 @@ func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 		if r := in.Spec.Ratio; r != nil {
 			t.st.ProgressBase = r.Base
 		}
-		t.st.DeadlineAlarms = t.deadlineAlarms(ctx, t.st.Due, now)
+		if len(in.Alarms) > 0 {
+			t.st.DeadlineAlarms = markPast(append([]Alarm(nil), in.Alarms...), now)
+		} else {
+			t.st.DeadlineAlarms = t.deadlineAlarms(ctx, t.st.Due, now)
+		}
 		if in.Recorded {
 			t.st.Seq = 1
 			// The launcher wrote the "assigned" event and its outbox rows;
-			// since "local-record" it also says whether there are any.
+			// since "release-2" it also says whether there are any.
 			if !t.localRecord || in.DeliverAssigned {
 				t.deliverNotices(1, true)
 			}
@@ -257,35 +266,46 @@ func (t *task) fire(al Alarm) error {
 	return t.record(t.ctx, tr)
 }
 
-// deadlineAlarms computes the reminders before due, the overdue moment and
-// the escalation ladder after it. Reminders already in the past at now are
-// marked fired: a task assigned a week before its deadline gets no
-// "30 days left" reminder. The calendar is consulted through a side effect so
-// that a later change to holiday data cannot alter a running history.
+// DeadlineAlarms computes an instance's reminders before due, the overdue
+// moment and the escalation ladder after it, sorted. It reads the holiday
+// calendar, so workflow code calls it only through a side effect (or takes
+// its result from the launcher, in TaskInput.Alarms).
+func DeadlineAlarms(spec duban.TaskSpec, due time.Time) []Alarm {
+	var out []Alarm
+	for i, off := range spec.Reminders {
+		at := calendar.Before(due, off)
+		if spec.RemindersOnWorkingDays {
+			at = calendar.PreviousWorkingDay(at)
+		}
+		out = append(out, Alarm{At: at, Kind: duban.EventReminder, Index: i})
+	}
+	out = append(out, Alarm{At: due, Kind: duban.EventOverdue})
+	for i, step := range spec.Escalation {
+		at := calendar.After(due, step.After)
+		if !at.After(due) {
+			// Day 0 of the ladder fires just after the overdue notice.
+			at = due.Add(time.Second)
+		}
+		out = append(out, Alarm{At: at, Kind: duban.EventEscalated, Index: i})
+	}
+	sortAlarms(out)
+	return out
+}
+
+// deadlineAlarms computes the alarms of a deadline through a side effect,
+// so that a later change to holiday data cannot alter a running history.
+// Reminders already in the past at now are marked fired: a task assigned a
+// week before its deadline gets no "30 days left" reminder.
 func (t *task) deadlineAlarms(ctx workflow.Context, due, now time.Time) []Alarm {
 	spec := t.spec
 	var alarms []Alarm
-	_ = workflow.SideEffect(ctx, func(workflow.Context) any {
-		var out []Alarm
-		for i, off := range spec.Reminders {
-			at := calendar.Before(due, off)
-			if spec.RemindersOnWorkingDays {
-				at = calendar.PreviousWorkingDay(at)
-			}
-			out = append(out, Alarm{At: at, Kind: duban.EventReminder, Index: i})
-		}
-		out = append(out, Alarm{At: due, Kind: duban.EventOverdue})
-		for i, step := range spec.Escalation {
-			at := calendar.After(due, step.After)
-			if !at.After(due) {
-				// Day 0 of the ladder fires just after the overdue notice.
-				at = due.Add(time.Second)
-			}
-			out = append(out, Alarm{At: at, Kind: duban.EventEscalated, Index: i})
-		}
-		return out
-	}).Get(&alarms)
+	_ = workflow.SideEffect(ctx, func(workflow.Context) any { return DeadlineAlarms(spec, due) }).Get(&alarms)
 	sortAlarms(alarms)
+	return markPast(alarms, now)
+}
+
+// markPast marks reminders at or before now as fired (skipped).
+func markPast(alarms []Alarm, now time.Time) []Alarm {
 	for i := range alarms {
 		if alarms[i].Kind == duban.EventReminder && !alarms[i].At.After(now) {
 			alarms[i].Fired = true

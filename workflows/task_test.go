@@ -649,3 +649,27 @@ func TestReminderDueAfterAssignmentIsSentWhenTheWorkerStartsLate(t *testing.T) {
 	require.Equal(t, int64(2), got[0].Seq, "sequence 1 was written by the launcher")
 	require.Equal(t, duban.EventCancelled, got[1].Kind)
 }
+
+func TestLaunchedInstanceUsesTheLaunchersAlarms(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	var got []duban.Transition
+	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) (activities.RecordResult, error) {
+		got = append(got, tr)
+		return activities.RecordResult{}, nil
+	})
+	spec := countySpec()
+	alarms := workflows.DeadlineAlarms(spec, spec.Due)
+	require.Equal(t, duban.EventReminder, alarms[0].Kind)
+	require.True(t, alarms[0].At.Equal(duban.EndOfDay(2021, 12, 1)), "computed as the workflow would")
+	// The launcher's list is what the workflow follows.
+	alarms[0].At = time.Date(2021, 2, 1, 9, 0, 0, 0, duban.Shanghai)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCancel, "c", &testsuite.TestUpdateCallback{}, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
+	}, 40*24*time.Hour)
+	env.ExecuteWorkflow(workflows.TaskWorkflow, workflows.TaskInput{Spec: spec, Recorded: true, Alarms: alarms})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, duban.EventReminder, got[0].Kind)
+	require.True(t, got[0].At.Equal(time.Date(2021, 2, 1, 9, 0, 0, 0, duban.Shanghai)))
+}
