@@ -14,6 +14,8 @@ import (
 	"github.com/duban-dev/duban/api"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/config"
+	"github.com/duban-dev/duban/store"
+	"github.com/duban-dev/duban/ui"
 )
 
 func init() {
@@ -29,7 +31,7 @@ func serve(ctx context.Context, env *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -76,14 +78,29 @@ func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (f
 	d := api.Deps{
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
 		Logger: env.log.With("component", "api"),
-		// Static: the web UI mounts here once it exists (ui.Handler()).
+		Static: ui.Handler(),
+	}
+	if cfg.DatabaseReplicaURL != "" {
+		// Dashboards read the replica; it is migrated through the primary.
+		replica, err := store.Open(ctx, cfg.DatabaseReplicaURL, int32(cfg.DatabaseMaxConns))
+		if err != nil {
+			return nil, fmt.Errorf("database replica: %w", err)
+		}
+		d.ReadDB = replica
+	}
+	closeReplica := func() {
+		if d.ReadDB != nil {
+			d.ReadDB.Close()
+		}
 	}
 	if err := d.Validate(); err != nil {
+		closeReplica()
 		return nil, err
 	}
 	app := api.New(d)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		closeReplica()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	done := make(chan struct{})
@@ -101,5 +118,6 @@ func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (f
 			env.log.Warn("api shutdown", "err", err)
 		}
 		<-done
+		closeReplica()
 	}, nil
 }

@@ -1,0 +1,188 @@
+// 待我审批: the approval steps (and extension requests) waiting on the
+// approver's unit, nearest approval limit first, each with its SLA
+// counting down; approve or return with a reason; select several and
+// approve them together.
+// Calls: GET /approvals[?kind=extension], POST /tasks/{id}/decision,
+// POST /tasks/{id}/extension/decision, POST /approvals/bulk.
+import { api, qs, taskPath, session } from '../api.js';
+import { t, label } from '../i18n.js';
+import { h, icon, field, countdown, fmtDate, pageHeader, taskHref, toast, announce, showFormError, clearErrors, busy, idemKey, put } from '../dom.js';
+import { pagedList, table, cell } from '../list.js';
+import { every, onBus } from '../state.js';
+
+export async function render(main, { query }) {
+  const kind = query.get('kind') === 'extension' ? 'extension' : 'step';
+  const unit = session.user.unit?.name || '';
+  const selected = new Map(); // instance id → step
+  const listBox = h('div', { class: 'list-box' }, h('p', { class: 'muted' }, t('loading')));
+  const count = h('span', { class: 'sel-count', role: 'status', 'aria-live': 'polite' }, t('selected', { n: 0 }));
+  const bulkReason = h('input', { type: 'text', maxlength: 1000 });
+  const bulkBtn = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true, id: 'bulk-approve' }, icon('approve'), t('bulkApprove'));
+  const bulkResult = h('div', { class: 'bulk-result' });
+  let bulkKey = idemKey();
+  const bulk = h('form', { class: 'bulk-bar card', 'aria-label': t('bulkApprove'), novalidate: true },
+    count, field(t('bulkReason'), bulkReason, { name: 'reason', optional: true, class: 'inline' }), bulkBtn);
+  const updateSel = () => {
+    count.textContent = t('selected', { n: selected.size });
+    bulkBtn.disabled = selected.size === 0;
+    const all = listBox.querySelector('#select-all');
+    if (all) {
+      const boxes = [...listBox.querySelectorAll('input[data-select]')];
+      all.checked = boxes.length > 0 && boxes.every((b) => b.checked);
+      all.indeterminate = !all.checked && boxes.some((b) => b.checked);
+    }
+  };
+
+  const dialog = rejectDialog(async () => { await list.reload(); });
+
+  const list = pagedList({
+    container: listBox,
+    makeList: () => {
+      const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': t('selectAll') });
+      all.addEventListener('change', () => {
+        const on = all.checked;
+        for (const b of listBox.querySelectorAll('input[data-select]')) {
+          b.checked = on;
+          b.dispatchEvent(new Event('change'));
+        }
+      });
+      const cols = kind === 'step'
+        ? [{ node: all, class: 'col-check' }, t('colTask'), t('colSubmittedUnit'), t('colStep'), t('colSla'), t('colDue'), '']
+        : [t('colTask'), t('colSubmittedUnit'), t('colDue'), t('colStatus'), ''];
+      selected.clear();
+      updateSel();
+      return table(kind === 'step' ? t('tabSteps') : t('tabExtensions'), cols, 'approvals');
+    },
+    fetchPage: ({ cursor, limit }) => api(`/approvals${qs({ kind: kind === 'extension' ? 'extension' : '', limit, cursor })}`),
+    renderItem: (task) => (kind === 'step' ? stepRow(task, selected, updateSel, dialog, () => list.reload()) : extensionRow(task)),
+    emptyText: () => (kind === 'step' ? t('noApprovals') : t('noExtensions')),
+  });
+
+  bulk.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(bulk);
+    if (!selected.size) return;
+    await busy(bulk, async () => {
+      try {
+        const items = [...selected].map(([instance_id, step]) => ({ instance_id, step }));
+        const r = await api('/approvals/bulk', { method: 'POST', idem: bulkKey, json: { items, reason: bulkReason.value.trim() } });
+        bulkKey = idemKey();
+        const msg = t('bulkDone', { ok: r.approved, failed: r.failed });
+        toast(msg, r.failed ? 'warn' : 'ok');
+        announce(msg);
+        const failed = r.results.filter((x) => x.status !== 200);
+        put(bulkResult, failed.length ? h('div', { class: 'alert alert-warn', role: 'alert' },
+          h('p', null, msg), h('ul', null, failed.map((x) => h('li', null, `${x.instance_id}：${x.error?.detail || x.error?.title || x.status}`)))) : '');
+        bulkReason.value = '';
+        await list.reload();
+      } catch (err) {
+        if (err.status !== 0) bulkKey = idemKey();
+        showFormError(bulk, err);
+      }
+    });
+  });
+
+  const tabs = h('nav', { class: 'tabs', 'aria-label': t('approvalsTitle') },
+    h('a', { href: '#/approvals', 'aria-current': kind === 'step' ? 'page' : null }, t('tabSteps')),
+    h('a', { href: '#/approvals?kind=extension', 'aria-current': kind === 'extension' ? 'page' : null }, t('tabExtensions')));
+
+  put(main, pageHeader(t('approvalsTitle'), t('approvalsLead', { unit })), tabs,
+    kind === 'step' ? bulk : null, bulkResult, listBox, dialog.el);
+  await list.load();
+  onBus('notification', () => list.reload());
+  every(60_000, () => list.reload());
+}
+
+function stepRow(task, selected, updateSel, dialog, reload) {
+  const box = h('input', { type: 'checkbox', dataset: { select: task.id }, 'aria-label': t('selectRow', { title: `${task.title}（${task.unit.name}）` }) });
+  box.addEventListener('change', () => {
+    if (box.checked) selected.set(task.id, task.current_step); else selected.delete(task.id);
+    box.closest('tr').classList.toggle('is-selected', box.checked);
+    updateSel();
+  });
+  const approve = h('button', { type: 'button', class: 'btn btn-sm btn-primary', 'data-action': 'approve', 'aria-label': `${t('approve')}：${task.title}（${task.unit.name}）` }, t('approve'));
+  let key = idemKey();
+  approve.addEventListener('click', async () => {
+    approve.disabled = true;
+    try {
+      await api(taskPath(task.id, '/decision'), { method: 'POST', idem: key, json: { step: task.current_step, approve: true, reason: '' } });
+      key = idemKey();
+      toast(`${t('approved')} ${task.title}`, 'ok');
+      announce(t('approved'));
+      await reload();
+    } catch (e) {
+      if (e.status !== 0) key = idemKey();
+      toast(e.message, 'error');
+      approve.disabled = false;
+    }
+  });
+  const reject = h('button', { type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'reject', 'aria-label': `${t('reject')}：${task.title}（${task.unit.name}）` }, t('reject'));
+  reject.addEventListener('click', () => dialog.open(task, reject));
+  return h('tr', { dataset: { id: task.id } },
+    h('td', { class: 'col-check' }, box),
+    cell(t('colTask'), h('a', { href: taskHref(task.id) }, task.title), h('span', { class: 'muted small block' }, `${task.template_id} · ${task.section_title || ''}`)),
+    cell(t('colSubmittedUnit'), task.unit.name),
+    cell(t('colStep'), t('stepOf', { s: task.current_step, n: task.step_count })),
+    cell(t('colSla'), task.step_due ? countdown(task.step_due) : ''),
+    cell(t('colDue'), fmtDate(task.due)),
+    h('td', { class: 'row-actions' }, approve, reject));
+}
+
+// extensionRow: the list does not carry the requested date and reason
+// (the task page does), so each row leads to the task, where the request
+// is shown and decided.
+function extensionRow(task) {
+  return h('tr', { dataset: { id: task.id } },
+    cell(t('colTask'), h('a', { href: taskHref(task.id) }, task.title), h('span', { class: 'muted small block' }, `${task.template_id} · ${task.section_title || ''}`)),
+    cell(t('colSubmittedUnit'), task.unit.name),
+    cell(t('colDue'), fmtDate(task.due)),
+    cell(t('colStatus'), label('status', task.status, task.status_label)),
+    h('td', { class: 'row-actions' }, h('a', { class: 'btn btn-sm btn-primary', href: taskHref(task.id) }, t('decideExtTitle'))));
+}
+
+// rejectDialog asks for the reason before a step is returned; the API's
+// field error (a reason is required) shows under the field.
+function rejectDialog(after) {
+  const reason = h('textarea', { rows: 4, maxlength: 1000, required: true });
+  const heading = h('h2', { id: 'reject-title' });
+  const form = h('form', { novalidate: true, class: 'dialog-form' },
+    heading, field(t('rejectReason'), reason, { name: 'reason', required: true, hint: t('reasonHint') }),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'btn btn-danger', id: 'reject-confirm' }, t('reject')),
+      h('button', { type: 'button', class: 'btn', onclick: () => el.close() }, t('cancel'))));
+  const el = h('dialog', { class: 'dialog', 'aria-labelledby': 'reject-title' }, form);
+  let current = null;
+  let opener = null;
+  let key = idemKey();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        await api(taskPath(current.id, '/decision'), { method: 'POST', idem: key, json: { step: current.current_step, approve: false, reason: reason.value.trim() } });
+        key = idemKey();
+        toast(`${t('rejected')} ${current.title}`, 'ok');
+        announce(t('rejected'));
+        el.close();
+        await after();
+      } catch (err) {
+        if (err.status !== 0) key = idemKey();
+        showFormError(form, err);
+      }
+    });
+  });
+  el.addEventListener('close', () => { opener?.focus?.(); });
+  return {
+    el,
+    open(task, from) {
+      current = task;
+      opener = from;
+      key = idemKey();
+      heading.textContent = t('rejectDialog', { title: `${task.title}（${task.unit.name}）` });
+      reason.value = '';
+      clearErrors(form);
+      el.showModal();
+      reason.focus();
+    },
+  };
+}
