@@ -20,11 +20,17 @@ if ! pg_answers; then
   pg_answers || { echo "PostgreSQL still does not answer on 127.0.0.1:5432 (set DUBAN_TEST_DATABASE_URL to use another server)"; exit 1; }
 fi
 
-if ! command -v chromium >/dev/null 2>&1 && [ -z "${DUBAN_CHROMIUM:-}" ]; then
-  echo "Installing Debian's chromium for the browser tests"
+# Chromium for the browser tests, and a Chinese font so that their
+# screenshots show characters rather than boxes.
+missing=""
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${DUBAN_CHROMIUM:-}" ]; then missing="chromium"; fi
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then missing="$missing fonts-wqy-microhei"; fi
+if [ -n "$missing" ]; then
+  echo "Installing Debian's$missing for the browser tests"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 echo "test dependencies ready: PostgreSQL on 127.0.0.1:5432, $(command -v chromium || echo "${DUBAN_CHROMIUM:-}")"
