@@ -121,6 +121,18 @@ func dev(ctx context.Context, env *cli, args []string) error {
 			}
 		}()
 		cfg.Temporal.Address = srv.HostPort()
+		// A new Temporal database with an old demo in Postgres (another data
+		// directory, or its Temporal file deleted): the rows would describe
+		// workflows that no longer exist, so the demo starts over.
+		var old duban.Clock
+		if found, err := db.Setting(ctx, devClockKey, &old); err != nil {
+			return err
+		} else if found && srv.Fresh() && !*reset {
+			fmt.Fprintln(env.stdout, "内嵌 Temporal 的数据是新建的，而数据库里有上次的演示数据：清空后重新开始。")
+			if err := resetDemo(ctx, db); err != nil {
+				return err
+			}
+		}
 	}
 	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log.With("component", "temporal-client")))
 	if err != nil {

@@ -41,7 +41,12 @@ type Server struct {
 	srv       temporal.Server
 	hostPort  string
 	namespace string
+	fresh     bool
 }
+
+// Fresh reports whether this start created the server's database: a new,
+// empty Temporal (always true in memory).
+func (s *Server) Fresh() bool { return s.fresh }
 
 // Start builds and starts the server. It returns once the frontend accepts
 // connections.
@@ -63,6 +68,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ConnectAttributes: map[string]string{},
 		DatabaseName:      opts.DatabaseFile,
 	}
+	fresh := true
 	if opts.DatabaseFile == "" {
 		sqlCfg.ConnectAttributes["mode"] = "memory"
 		sqlCfg.ConnectAttributes["cache"] = "shared"
@@ -74,7 +80,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
 			return nil, fmt.Errorf("temporal data directory: %w", err)
 		}
-		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+		_, err := os.Stat(opts.DatabaseFile)
+		fresh = errors.Is(err, os.ErrNotExist)
+		if fresh {
 			if err := sqlite.SetupSchema(sqlCfg); err != nil {
 				return nil, fmt.Errorf("set up temporal schema: %w", err)
 			}
@@ -160,7 +168,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{srv: srv, hostPort: hostPort, namespace: opts.Namespace}
+	s := &Server{srv: srv, hostPort: hostPort, namespace: opts.Namespace, fresh: fresh}
 	if err := s.waitReady(ctx); err != nil {
 		_ = srv.Stop()
 		return nil, err
