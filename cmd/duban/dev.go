@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -66,7 +67,7 @@ func dev(ctx context.Context, env *cli, args []string) error {
 	fs := newFlags(env, "dev")
 	cfgPath := configFlag(fs)
 	scale := fs.Float64("time-scale", 8640, "plan time per real time for the demo: 8640 runs a plan day every 10 seconds; 1 is real time")
-	startDay := fs.String("start", "03-01", "plan date (MM-DD of the current year) the demo clock starts from on first run")
+	startDay := fs.String("start", "03-25", "plan date (MM-DD of the current year) the demo clock starts from on first run")
 	year := fs.Int("year", time.Now().In(duban.Shanghai).Year(), "year to launch the 2021 plan onto")
 	reset := fs.Bool("reset", false, "forget the demo clock and the embedded Temporal data, and start over")
 	if err := parse(fs, args); err != nil {
@@ -75,6 +76,11 @@ func dev(ctx context.Context, env *cli, args []string) error {
 	cfg, err := env.loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if _, set := os.LookupEnv("DUBAN_LOG_LEVEL"); !set && *cfgPath == "" && os.Getenv("DUBAN_CONFIG") == "" {
+		// The console is for the banner and the launch; request logs and the
+		// like only when asked for (DUBAN_LOG_LEVEL=info).
+		env.level.Set(slog.LevelWarn)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)

@@ -161,7 +161,7 @@ func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.En
 	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	last := -1
+	last, lastAt := -1, time.Time{}
 	for {
 		select {
 		case err := <-done:
@@ -173,8 +173,9 @@ func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.En
 			}
 			return err
 		case <-tick.C:
-			if p, err := db.Launch(ctx, id); err == nil && p.Total > 0 && p.Started+p.Existing != last {
-				last = p.Started + p.Existing
+			// A line every five seconds at most.
+			if p, err := db.Launch(ctx, id); err == nil && p.Total > 0 && p.Started+p.Existing != last && time.Since(lastAt) >= 5*time.Second {
+				last, lastAt = p.Started+p.Existing, time.Now()
 				fmt.Fprintf(env.stdout, "下达中：%d/%d\n", last, p.Total)
 			}
 		case <-ctx.Done():
