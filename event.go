@@ -89,6 +89,15 @@ type Projection struct {
 	Extension    bool       `json:"extension_pending,omitempty"`
 	Seq          int64      `json:"seq"`
 	CompletedAt  *time.Time `json:"completed_at,omitempty"`
+	// LastReason is why an approver last sent the task back, while the unit
+	// holds it again; the next submission clears it.
+	LastReason string `json:"last_reason,omitempty"`
+	// The pending extension request, when Extension is set: the deadline
+	// asked for (end of that day), why, who asked and when (plan time).
+	ExtensionNewDue      *time.Time `json:"extension_new_due,omitempty"`
+	ExtensionReason      string     `json:"extension_reason,omitempty"`
+	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty"` // the requester's name
+	ExtensionRequestedAt *time.Time `json:"extension_requested_at,omitempty"`
 }
 
 // Overdue reports whether the instance is open and past its deadline.

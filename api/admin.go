@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/password"
@@ -359,8 +360,18 @@ func (s *server) launchPlan(c *fiber.Ctx) error {
 			return invalid("模板不存在", fieldError{Field: fmt.Sprintf("templates[%d]", i), Message: fmt.Sprintf("计划中没有模板 %q", t)})
 		}
 	}
-	id, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates, Concurrency: 16})
-	if err != nil {
+	// The launch is polled at once (GET /launches/{id}), before its workflow
+	// writes any progress: a pending row answers until then. It never
+	// replaces the row of a launch still running, which this one joins.
+	id := engine.LaunchID(planID, req.Year, req.Templates)
+	if err := s.DB.UpdateLaunch(ctx, activities.LaunchProgress{ID: id, PlanID: planID, Year: req.Year, Status: "pending"}); err != nil {
+		return err
+	}
+	if _, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates, Concurrency: 16}); err != nil {
+		// Nothing will write this launch's progress: say so on the row.
+		if ferr := s.DB.FailPendingLaunch(context.WithoutCancel(ctx), id, "未能启动下达流程，请重试"); ferr != nil {
+			s.log.Error("mark launch failed", "launch", id, "err", ferr)
+		}
 		return err
 	}
 	e, err := store.NewAuditEntry(p.actor(), "plan.launch", p.unit(), "", map[string]any{"plan_id": planID, "year": req.Year, "templates": req.Templates, "launch_id": id})
@@ -854,6 +865,24 @@ func auditLabel(action string) string {
 	return action
 }
 
+// actorParam reads the audit filter ?actor=: a user id (digits only) or a
+// username. An unknown username is no error: it has no rows, as an unknown
+// id has none, so the filter says nothing about which accounts exist.
+func actorParam(v string) (id int64, username string, err error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return 0, "", nil
+	case strings.Trim(v, "0123456789") == "":
+		if n, perr := strconv.ParseInt(v, 10, 64); perr == nil && n > 0 {
+			return n, "", nil
+		}
+	case usernameRE.MatchString(v):
+		return 0, v, nil
+	}
+	return 0, "", invalid("参数有误", fieldError{Field: "actor", Message: "应为用户名或用户编号"})
+}
+
 // listAudit is the audit trail of objects under the caller's unit (or a
 // unit under it), filtered by instance, actor, action and time, newest
 // first.
@@ -874,12 +903,8 @@ func (s *server) listAudit(c *fiber.Ctx) error {
 		}
 		f.InstanceID = in.ID
 	}
-	if a := c.Query("actor"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n <= 0 {
-			return invalid("参数有误", fieldError{Field: "actor", Message: "应为用户编号"})
-		}
-		f.ActorID = n
+	if f.ActorID, f.ActorUsername, err = actorParam(c.Query("actor")); err != nil {
+		return err
 	}
 	if f.From, err = dateParam(c, "from"); err != nil {
 		return err

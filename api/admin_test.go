@@ -68,6 +68,10 @@ func TestPlanValidateImportAndLaunch(t *testing.T) {
 	launch := res.json(t)
 	lid := launch["launch_id"].(string)
 	require.Equal(t, "/api/v1/launches/"+url.PathEscape(lid), launch["url"])
+	// Pollable at once: the row exists before the workflow writes progress.
+	first := f.as(t, "hunan-admin", "GET", launch["url"].(string), nil)
+	require.Equal(t, 200, first.status, "%s", first.body)
+	require.Contains(t, []any{"pending", "running", "done"}, first.json(t)["status"])
 	require.Eventually(t, func() bool {
 		r := f.as(t, "hunan-admin", "GET", launch["url"].(string), nil)
 		return r.status == 200 && r.json(t)["status"] == "done"
@@ -76,6 +80,16 @@ func TestPlanValidateImportAndLaunch(t *testing.T) {
 	require.EqualValues(t, 1, done["total"])
 	require.Equal(t, 1, countRows(t, f.stack.DB, `SELECT count(*) FROM instances WHERE id = '2021/2.4/4306'`))
 	require.Equal(t, 1, countRows(t, f.stack.DB, `SELECT count(*) FROM audit_log WHERE action = 'plan.launch' AND detail::jsonb->>'launch_id' = $1`, lid))
+	// Launching it again: a new run, pollable at once too, which finds the
+	// task already there.
+	res = f.as(t, "hunan-admin", "POST", "/api/v1/plans/hunan-2021/launch", rawJSON(`{"year":2021,"templates":["2.4"]}`))
+	require.Equal(t, 202, res.status, "%s", res.body)
+	again := f.as(t, "hunan-admin", "GET", launch["url"].(string), nil)
+	require.Equal(t, 200, again.status, "%s", again.body)
+	require.Eventually(t, func() bool {
+		r := f.as(t, "hunan-admin", "GET", launch["url"].(string), nil).json(t)
+		return r["status"] == "done" && r["existing"] == 1.0
+	}, 30*time.Second, 100*time.Millisecond)
 	f.as(t, "hunan-admin", "GET", "/api/v1/launches/"+url.PathEscape("launch/nope/2021"), nil).problem(t, 404, "not_found")
 
 	// A city admin manages users and units, not the province's plans.
@@ -207,7 +221,26 @@ func TestAuditTrailAndChain(t *testing.T) {
 	require.Empty(t, f.as(t, "hunan-supervisor", "GET", "/api/v1/audit?from=2100-01-01", nil).json(t)["items"])
 	f.as(t, "changsha-supervisor", "GET", "/api/v1/audit?unit=4306", nil).problem(t, 404, "not_found")
 	f.as(t, "changsha-supervisor", "GET", "/api/v1/audit?instance="+url.QueryEscape("2021/2.1/430602"), nil).problem(t, 404, "not_found")
-	f.as(t, "hunan-supervisor", "GET", "/api/v1/audit?actor=x", nil).problem(t, 422, "invalid")
+	// The actor by username (what people know) as well as by id.
+	res = f.as(t, "hunan-supervisor", "GET", "/api/v1/audit?actor=tianxin-official&limit=200", nil)
+	require.Equal(t, 200, res.status, "%s", res.body)
+	byName := res.json(t)["items"].([]any)
+	require.NotEmpty(t, byName)
+	for _, it := range byName {
+		require.EqualValues(t, actor, it.(map[string]any)["actor_id"])
+	}
+	byID := f.as(t, "hunan-supervisor", "GET", fmt.Sprintf("/api/v1/audit?actor=%d&limit=200", actor), nil).json(t)["items"].([]any)
+	require.Equal(t, len(byID), len(byName))
+	// Someone unknown has done nothing (the same answer as a known user
+	// with no rows here: the filter tells nothing about who exists).
+	res = f.as(t, "hunan-supervisor", "GET", "/api/v1/audit?actor=nobody-by-this-name", nil)
+	require.Equal(t, 200, res.status, "%s", res.body)
+	require.Empty(t, res.json(t)["items"])
+	require.Empty(t, f.as(t, "yueyang-supervisor", "GET", "/api/v1/audit?actor=tianxin-official", nil).json(t)["items"])
+	for _, bad := range []string{"x", "a%20b", "0", "-1", "%E5%BC%A0%E4%B8%89"} {
+		p := f.as(t, "hunan-supervisor", "GET", "/api/v1/audit?actor="+bad, nil).problem(t, 422, "invalid")
+		require.Equal(t, "actor", p["errors"].([]any)[0].(map[string]any)["field"], "actor=%s", bad)
+	}
 	f.as(t, "furong-official", "GET", "/api/v1/audit", nil).problem(t, 403, "forbidden")
 
 	check, err := f.stack.DB.VerifyAudit(ctx)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
@@ -73,6 +72,12 @@ type taskView struct {
 	AssignedAt       time.Time    `json:"assigned_at"`
 	UpdatedAt        time.Time    `json:"updated_at"`
 	CompletedAt      *time.Time   `json:"completed_at,omitempty"`
+	// Returned says an approver sent the task back and the unit has not
+	// submitted it again; LastReason is why.
+	Returned   bool   `json:"returned"`
+	LastReason string `json:"last_reason,omitempty"`
+	// Extension is the pending extension request, if any.
+	Extension *extensionView `json:"extension,omitempty"`
 }
 
 func (s *server) taskView(in store.Instance, now time.Time) taskView {
@@ -83,7 +88,13 @@ func (s *server) taskView(in store.Instance, now time.Time) taskView {
 		Status: in.Status, StatusLabel: in.Status.Label(), Due: in.Due,
 		CurrentStep: in.CurrentStep, StepCount: in.StepCount, StepDue: in.StepDue, Progress: in.Progress, ProgressBase: in.ProgressBase,
 		Escalation: in.Escalation, ExtensionPending: in.Extension, Seq: in.Seq, AssignedAt: in.AssignedAt, UpdatedAt: in.UpdatedAt,
-		CompletedAt: in.CompletedAt,
+		CompletedAt: in.CompletedAt, Returned: in.LastReason != "", LastReason: in.LastReason,
+	}
+	if in.Extension && in.ExtensionNewDue != nil {
+		v.Extension = &extensionView{NewDue: *in.ExtensionNewDue, Reason: in.ExtensionReason, RequestedBy: in.ExtensionRequestedBy}
+		if in.ExtensionRequestedAt != nil {
+			v.Extension.RequestedAt = *in.ExtensionRequestedAt
+		}
 	}
 	left := in.Due.Sub(now)
 	v.SecondsLeft = int64(left.Seconds())
@@ -233,13 +244,15 @@ type decisionView struct {
 	Reason   string    `json:"reason,omitempty"`
 }
 
-// extensionView is a pending extension request.
+// extensionView is a pending extension request. Lists leave out the
+// deciding unit (the approvals list is that unit's own); the task page
+// names it.
 type extensionView struct {
 	NewDue      time.Time `json:"new_due"`
 	Reason      string    `json:"reason"`
-	RequestedBy string    `json:"requested_by"`
+	RequestedBy string    `json:"requested_by"` // the requester's name
 	RequestedAt time.Time `json:"requested_at"`
-	Decider     unitRef   `json:"decider"`
+	Decider     *unitRef  `json:"decider,omitempty"`
 }
 
 type evidenceView struct {
@@ -260,11 +273,9 @@ type taskDetail struct {
 	ExtensionUnit    unitRef         `json:"extension_unit"`
 	Chain            []chainStep     `json:"chain"`
 	Decisions        []decisionView  `json:"decisions"`
-	Extension        *extensionView  `json:"extension,omitempty"`
 	Evidence         []evidenceView  `json:"evidence"`
 	Timeline         []store.Event   `json:"timeline"`
 	Actions          []string        `json:"actions"` // what the caller may do now
-	LastReason       string          `json:"last_reason,omitempty"`
 	ReminderOffsets  []duban.Offset  `json:"reminders,omitempty"`
 	Escalations      []escalationRef `json:"escalation_ladder,omitempty"`
 }
@@ -319,9 +330,7 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 	}
 	// The chain of the current round: decisions after the latest submission.
 	round := map[int]store.Event{}
-	var lastExt *store.Event
-	for i := range timeline {
-		e := timeline[i]
+	for _, e := range timeline {
 		switch e.Kind {
 		case duban.EventSubmitted:
 			round = map[int]store.Event{}
@@ -329,11 +338,6 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 			round[e.Step] = e
 			d.Decisions = append(d.Decisions, decisionView{Step: e.Step, Approve: e.Kind != duban.EventRejected, Label: e.KindLabel,
 				Actor: e.ActorName, UnitCode: e.ActorUnit, At: e.At, Reason: e.Reason})
-			if e.Kind == duban.EventRejected {
-				d.LastReason = e.Reason
-			}
-		case duban.EventExtensionRequested:
-			lastExt = &timeline[i]
 		}
 	}
 	for i, st := range sp.Approval {
@@ -351,13 +355,9 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 		step.StateLabel = stepLabels[step.State]
 		d.Chain = append(d.Chain, step)
 	}
-	if in.Extension && lastExt != nil {
-		var data struct {
-			NewDue time.Time `json:"new_due"`
-		}
-		_ = json.Unmarshal(lastExt.Data, &data)
-		d.Extension = &extensionView{NewDue: data.NewDue, Reason: lastExt.Reason, RequestedBy: lastExt.ActorName, RequestedAt: lastExt.At,
-			Decider: d.ExtensionUnit}
+	if d.Extension != nil {
+		decider := d.ExtensionUnit
+		d.Extension.Decider = &decider
 	}
 	d.Actions = actionsFor(p, in)
 	return d, nil

@@ -357,7 +357,10 @@ func TestRejectionReturnsTheTask(t *testing.T) {
 	f.as(t, "yuhua-approver", "POST", taskPath(id, "decision"), jsonBody(map[string]any{"step": 2, "approve": true})).problem(t, 409, "conflict")
 	task := taskOf(t, f.as(t, "yuhua-approver", "POST", taskPath(id, "decision"), jsonBody(map[string]any{"step": 1, "approve": false, "reason": "缺少正式印发文件"})))
 	require.Equal(t, "in_progress", task["status"])
+	require.Equal(t, true, task["returned"])
+	require.Equal(t, "缺少正式印发文件", task["last_reason"])
 	d := f.as(t, "yuhua-official", "GET", taskPath(id), nil).json(t)
+	require.Equal(t, true, d["returned"])
 	require.Equal(t, "缺少正式印发文件", d["last_reason"])
 	require.Equal(t, "rejected", d["chain"].([]any)[0].(map[string]any)["state"])
 	// The official heard about it.
@@ -367,6 +370,42 @@ func TestRejectionReturnsTheTask(t *testing.T) {
 		kinds = append(kinds, it.(map[string]any)["kind"].(string))
 	}
 	require.Contains(t, kinds, "rejected")
+
+	// The lists say so too, without opening the task: the official's own
+	// and the supervisor's above.
+	row := func(user, path string) map[string]any {
+		t.Helper()
+		res := f.as(t, user, "GET", path, nil)
+		require.Equal(t, 200, res.status, "%s", res.body)
+		for _, it := range res.json(t)["items"].([]any) {
+			if it.(map[string]any)["id"] == id {
+				return it.(map[string]any)
+			}
+		}
+		t.Fatalf("%s not in %s", id, path)
+		return nil
+	}
+	mine := row("yuhua-official", "/api/v1/tasks?status=open")
+	require.Equal(t, true, mine["returned"])
+	require.Equal(t, "缺少正式印发文件", mine["last_reason"])
+	above := row("changsha-supervisor", "/api/v1/tasks?subtree=true&section=2&limit=200")
+	require.Equal(t, true, above["returned"])
+	require.Equal(t, "缺少正式印发文件", above["last_reason"])
+	// Still returned while the unit works on it.
+	task = taskOf(t, f.as(t, "yuhua-official", "POST", taskPath(id, "progress"), rawJSON(`{"note":"正在补充印发文件"}`)))
+	require.Equal(t, true, task["returned"])
+	// Submitted again: no longer returned, in the answer and in the lists.
+	task = taskOf(t, f.as(t, "yuhua-official", "POST", taskPath(id, "submit"), rawJSON(`{"note":"已补充印发文件"}`)))
+	require.Equal(t, "submitted", task["status"])
+	require.Equal(t, false, task["returned"])
+	require.NotContains(t, task, "last_reason")
+	mine = row("yuhua-official", "/api/v1/tasks?status=open")
+	require.Equal(t, false, mine["returned"])
+	require.NotContains(t, mine, "last_reason")
+	d = f.as(t, "yuhua-official", "GET", taskPath(id), nil).json(t)
+	require.Equal(t, false, d["returned"])
+	require.NotContains(t, d, "last_reason")
+	require.Len(t, d["decisions"], 1, "the decision itself stays in the history")
 }
 
 func TestExtensionRequestAndDecision(t *testing.T) {
@@ -382,14 +421,38 @@ func TestExtensionRequestAndDecision(t *testing.T) {
 	d := f.as(t, "changsha-approver", "GET", taskPath(id), nil).json(t)
 	ext := d["extension"].(map[string]any)
 	require.Equal(t, "会员日活动顺延至六月", ext["reason"])
+	require.Equal(t, "长沙市", ext["decider"].(map[string]any)["name"])
 	require.Contains(t, d["actions"], "decide_extension")
 	w := f.as(t, "changsha-approver", "GET", "/api/v1/approvals?kind=extension", nil).json(t)
 	require.Contains(t, ids(w["items"].([]any)), id)
+	// Each row carries the request: the date asked for (the end of that
+	// day), why, who asked and when.
+	var req map[string]any
+	for _, it := range w["items"].([]any) {
+		if it.(map[string]any)["id"] == id {
+			req = it.(map[string]any)["extension"].(map[string]any)
+		}
+	}
+	require.NotNil(t, req)
+	asked, err := time.Parse(time.RFC3339, req["new_due"].(string))
+	require.NoError(t, err)
+	require.True(t, asked.Equal(duban.EndOfDay(2021, 6, 30)), "asked for %v", asked)
+	require.Equal(t, "会员日活动顺延至六月", req["reason"])
+	require.Equal(t, "yuhua-official", req["requested_by"])
+	at, err := time.Parse(time.RFC3339, req["requested_at"].(string))
+	require.NoError(t, err)
+	require.WithinDuration(t, f.clock.Virtual(time.Now()), at, time.Minute, "requested in plan time")
+	require.NotContains(t, req, "decider", "the list is the deciding unit's own")
+	require.Equal(t, ext["new_due"], req["new_due"])
+	require.Equal(t, ext["requested_by"], req["requested_by"])
 
 	// Only the parent unit's approver decides; the county's own is refused.
 	f.as(t, "yuhua-approver", "POST", taskPath(id, "extension", "decision"), rawJSON(`{"approve":true}`)).problem(t, 403, "forbidden")
 	task = taskOf(t, f.as(t, "changsha-approver", "POST", taskPath(id, "extension", "decision"), rawJSON(`{"approve":true,"reason":"同意"}`)))
 	require.Equal(t, false, task["extension_pending"])
+	require.NotContains(t, task, "extension")
+	w = f.as(t, "changsha-approver", "GET", "/api/v1/approvals?kind=extension", nil).json(t)
+	require.NotContains(t, ids(w["items"].([]any)), id)
 	require.Equal(t, false, task["overdue"])
 	require.Equal(t, "green", task["light"]) // due 30 June: weeks away
 	due, err := time.Parse(time.RFC3339, task["due"].(string))

@@ -46,13 +46,21 @@ type LaunchOptions struct {
 	Templates []string
 }
 
-// Launch starts (or joins, if one is running) the launch of a plan for a
-// year, and returns its id. Progress is in the store's launches table.
-func (e *Engine) Launch(ctx context.Context, planID string, year int, opts LaunchOptions) (string, error) {
+// LaunchID is the id of the launch of a plan for a year (of some templates,
+// when given): the launch workflow's id, and its row in the launches table.
+func LaunchID(planID string, year int, templates []string) string {
 	id := workflows.LaunchID(planID, year)
-	if len(opts.Templates) > 0 {
-		id += "/" + strings.Join(opts.Templates, ",")
+	if len(templates) > 0 {
+		id += "/" + strings.Join(templates, ",")
 	}
+	return id
+}
+
+// Launch starts (or joins, if one is running) the launch of a plan for a
+// year, and returns its id (LaunchID). Progress is in the store's launches
+// table.
+func (e *Engine) Launch(ctx context.Context, planID string, year int, opts LaunchOptions) (string, error) {
+	id := LaunchID(planID, year, opts.Templates)
 	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       e.WorkflowID(id),
 		TaskQueue:                e.queue(),

@@ -147,6 +147,10 @@ type AuditFilter struct {
 	From, To   *time.Time
 	BeforeID   int64 // keyset: rows with a smaller id
 	Limit      int
+
+	// ActorUsername keeps the rows of the user with this username (none
+	// when there is no such user).
+	ActorUsername string
 }
 
 const auditCols = `id, at, actor_id, actor_name, actor_unit, action, unit_code, instance_id, detail, prev_hash, hash`
@@ -172,6 +176,9 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	}
 	if f.ActorID != 0 {
 		where = append(where, "actor_id = "+arg(f.ActorID))
+	}
+	if f.ActorUsername != "" {
+		where = append(where, "actor_id = (SELECT id FROM users WHERE username = "+arg(f.ActorUsername)+")")
 	}
 	if f.Action != "" {
 		where = append(where, "action = "+arg(f.Action))

@@ -315,9 +315,11 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 			p := tr.Projection
 			batch.Queue(`UPDATE instances SET status = $2, due_at = $3, overdue_since = $4, current_step = $5, step_count = $6,
 				approver_unit = $7, step_due_at = $8, progress = $9, progress_base = $10, escalation = $11, extension_pending = $12,
-				seq = $13, completed_at = $14, updated_at = $15 WHERE id = $1`,
+				seq = $13, completed_at = $14, updated_at = $15, last_reason = $16, extension_new_due = $17, extension_reason = $18,
+				extension_requested_by = $19, extension_requested_at = $20 WHERE id = $1`,
 				tr.InstanceID, string(p.Status), p.Due, p.OverdueSince, p.CurrentStep, p.StepCount, nullable(p.ApproverUnit), p.StepDue,
-				p.Progress, p.ProgressBase, p.Escalation, p.Extension, tr.Seq, p.CompletedAt, tr.At)
+				p.Progress, p.ProgressBase, p.Escalation, p.Extension, tr.Seq, p.CompletedAt, tr.At,
+				p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt)
 			before := bucketOf(duban.Status(status), overdue)
 			if !rowFound {
 				before = bucket{}

@@ -39,12 +39,22 @@ type Instance struct {
 	UpdatedAt    time.Time      `json:"updated_at"`
 	CompletedAt  *time.Time     `json:"completed_at,omitempty"`
 	Spec         duban.TaskSpec `json:"-"`
+
+	// LastReason is why the task was last sent back, while the unit holds
+	// it again ("" otherwise).
+	LastReason string `json:"last_reason,omitempty"`
+	// The pending extension request, when Extension is set.
+	ExtensionNewDue      *time.Time `json:"extension_new_due,omitempty"`
+	ExtensionReason      string     `json:"extension_reason,omitempty"`
+	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty"` // the requester's name
+	ExtensionRequestedAt *time.Time `json:"extension_requested_at,omitempty"`
 }
 
 // InstanceCols is the column list scanInstance reads, in order.
 const InstanceCols = `id, plan_id, year, template_id, section, title, kind, period, unit_code, unit_name, unit_level,
 	status, due_at, overdue_since, current_step, step_count, approver_unit, step_due_at, progress, progress_base,
-	escalation, extension_pending, seq, assigned_at, updated_at, completed_at, spec`
+	escalation, extension_pending, seq, assigned_at, updated_at, completed_at, last_reason,
+	extension_new_due, extension_reason, extension_requested_by, extension_requested_at, spec`
 
 // ScanInstance reads a row selected with InstanceCols.
 func ScanInstance(row pgx.Row) (Instance, error) {
@@ -53,7 +63,8 @@ func ScanInstance(row pgx.Row) (Instance, error) {
 	var spec []byte
 	err := row.Scan(&in.ID, &in.PlanID, &in.Year, &in.TemplateID, &in.Section, &in.Title, &kind, &in.Period, &in.UnitCode, &in.UnitName, &level,
 		&status, &in.Due, &in.OverdueSince, &in.CurrentStep, &in.StepCount, &in.ApproverUnit, &in.StepDue, &in.Progress, &in.ProgressBase,
-		&in.Escalation, &in.Extension, &in.Seq, &in.AssignedAt, &in.UpdatedAt, &in.CompletedAt, &spec)
+		&in.Escalation, &in.Extension, &in.Seq, &in.AssignedAt, &in.UpdatedAt, &in.CompletedAt, &in.LastReason,
+		&in.ExtensionNewDue, &in.ExtensionReason, &in.ExtensionRequestedBy, &in.ExtensionRequestedAt, &spec)
 	if err != nil {
 		return in, err
 	}

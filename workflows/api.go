@@ -100,7 +100,7 @@ type TaskState struct {
 	Evidence     []duban.Evidence  `json:"evidence,omitempty"`
 	Decisions    []Decision        `json:"decisions,omitempty"`
 	Extension    *PendingExtension `json:"extension,omitempty"`
-	LastReason   string            `json:"last_reason,omitempty"`
+	LastReason   string            `json:"last_reason,omitempty"` // set when sent back; cleared on submission (from "release-2" on)
 	Escalation   int               `json:"escalation"`
 	Seq          int64             `json:"seq"`
 	CompletedAt  time.Time         `json:"completed_at,omitempty"`

@@ -374,6 +374,18 @@ func (t *task) projection() duban.Projection {
 		at := t.st.CompletedAt
 		p.CompletedAt = &at
 	}
+	// A reason is shown while the unit holds the task it was sent back.
+	// (Instances from before "release-2" keep LastReason past the next
+	// submission; the status keeps their rows right.)
+	if t.st.Status == duban.StatusAssigned || t.st.Status == duban.StatusInProgress {
+		p.LastReason = t.st.LastReason
+	}
+	if ext := t.st.Extension; ext != nil {
+		due, at := ext.NewDue, ext.RequestedAt
+		p.ExtensionNewDue, p.ExtensionRequestedAt = &due, &at
+		p.ExtensionReason = ext.Reason
+		p.ExtensionRequestedBy = ext.RequestedBy.Name
+	}
 	return p
 }
 
@@ -682,6 +694,11 @@ func (t *task) submit(ctx workflow.Context, s Submission) (View, error) {
 	t.st.Evidence = append(t.st.Evidence, s.Evidence...)
 	if s.Note != "" {
 		t.st.Note = s.Note
+	}
+	if t.localRecord {
+		// Submitted again: the reason it was sent back is dealt with. (A
+		// state change, so behind the release-2 marker like the rest.)
+		t.st.LastReason = ""
 	}
 	t.startStep(ctx, 0)
 	t.changed()

@@ -338,15 +338,51 @@ func TestRejectAndResubmit(t *testing.T) {
 	rej := h.ok("city-reject")
 	require.Equal(t, duban.StatusInProgress, rej.Projection.Status)
 	require.Equal(t, "缺少常委会审议纪要", rej.State.LastReason)
+	require.Equal(t, "缺少常委会审议纪要", rej.Projection.LastReason, "the row says it was sent back, and why")
 	require.Zero(t, rej.Projection.CurrentStep)
 	rejected := h.ofKind(duban.EventRejected)
 	require.Len(t, rejected, 1)
 	require.Equal(t, "缺少常委会审议纪要", rejected[0].Reason)
 	require.Equal(t, 2, rejected[0].Step)
 	require.Equal(t, "430102", rejected[0].Notices[0].Recipients[0].Unit)
-	// Resubmission starts the chain again from the county.
-	require.Equal(t, 1, h.ok("resubmit").Projection.CurrentStep)
+	// Resubmission starts the chain again from the county, and clears the reason.
+	resub := h.ok("resubmit")
+	require.Equal(t, 1, resub.Projection.CurrentStep)
+	require.Empty(t, resub.Projection.LastReason)
+	require.Empty(t, resub.State.LastReason)
 	require.Len(t, h.ok("province").State.Decisions, 5)
+	for _, tr := range h.transitions {
+		want := ""
+		if tr.Seq >= rejected[0].Seq && tr.Seq < h.ofKind(duban.EventSubmitted)[1].Seq {
+			want = "缺少常委会审议纪要"
+		}
+		require.Equal(t, want, tr.Projection.LastReason, "transition %d (%s)", tr.Seq, tr.Kind)
+	}
+	h.checkSequence()
+}
+
+// TestRejectAndResubmitBeforeRelease2 runs the same story as an instance
+// started before the "release-2" marker: its state keeps the reason past
+// the resubmission (as recorded histories did), but its rows do not show it
+// once the unit no longer holds the task.
+func TestRejectAndResubmitBeforeRelease2(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnGetVersion("release-2", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	spec := countySpec()
+	day := func(m time.Month, dd int) time.Time { return time.Date(2021, m, dd, 10, 0, 0, 0, duban.Shanghai) }
+	h.update(day(5, 10), "submit", workflows.UpdateSubmit, workflows.Submission{Actor: official, Evidence: []duban.Evidence{proof}})
+	h.update(day(5, 11), "reject", workflows.UpdateDecide, workflows.DecisionRequest{Actor: countyHead, Step: 1, Approve: false, Reason: "材料不全"})
+	h.update(day(5, 12), "progress", workflows.UpdateReportProgress, workflows.ProgressReport{Actor: official, Note: "已补充"})
+	h.update(day(5, 13), "resubmit", workflows.UpdateSubmit, workflows.Submission{Actor: official})
+	h.update(day(5, 14), "cancel", workflows.UpdateCancel, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
+	h.run(spec)
+
+	require.Equal(t, "材料不全", h.ok("reject").Projection.LastReason)
+	require.Equal(t, "材料不全", h.ok("progress").Projection.LastReason, "still with the unit, still returned")
+	resub := h.ok("resubmit")
+	require.Equal(t, "材料不全", resub.State.LastReason, "the old behaviour is kept for replay")
+	require.Empty(t, resub.Projection.LastReason)
+	require.Empty(t, h.ok("cancel").Projection.LastReason)
 	h.checkSequence()
 }
 
@@ -359,9 +395,21 @@ func TestExtensionGrantedMovesTheDeadline(t *testing.T) {
 	h.update(time.Date(2022, 4, 10, 9, 0, 0, 0, duban.Shanghai), "cancel", workflows.UpdateCancel, workflows.Cancellation{Actor: admin, Reason: "测试结束"})
 	h.run(spec)
 
-	require.True(t, h.ok("ask").Projection.Extension)
+	ask := h.ok("ask").Projection
+	require.True(t, ask.Extension)
+	// The request itself is in the row: the date asked for (end of day),
+	// why, who asked and when.
+	require.NotNil(t, ask.ExtensionNewDue)
+	require.True(t, ask.ExtensionNewDue.Equal(duban.EndOfDay(2022, 3, 31)), "asked for %v", ask.ExtensionNewDue)
+	require.Equal(t, "待县委常委会审议", ask.ExtensionReason)
+	require.Equal(t, official.Name, ask.ExtensionRequestedBy)
+	require.True(t, ask.ExtensionRequestedAt.Equal(time.Date(2021, 12, 20, 9, 0, 0, 0, duban.Shanghai)))
 	granted := h.ok("grant").Projection
 	require.False(t, granted.Extension)
+	require.Nil(t, granted.ExtensionNewDue)
+	require.Empty(t, granted.ExtensionReason)
+	require.Empty(t, granted.ExtensionRequestedBy)
+	require.Nil(t, granted.ExtensionRequestedAt)
 	require.True(t, granted.Due.Equal(duban.EndOfDay(2022, 3, 31)))
 	// No overdue at the old deadline; overdue at the new one.
 	overdue := h.ofKind(duban.EventOverdue)
@@ -398,6 +446,8 @@ func TestExtensionRefusedKeepsTheDeadline(t *testing.T) {
 	h.refused("refuse-no-reason", duban.EINVALID, "理由")
 	v := h.ok("refuse").Projection
 	require.False(t, v.Extension)
+	require.Nil(t, v.ExtensionNewDue)
+	require.Empty(t, v.ExtensionReason)
 	require.True(t, v.Due.Equal(yearEnd))
 	refused := h.ofKind(duban.EventExtensionRefused)
 	require.Len(t, refused, 1)

@@ -134,10 +134,29 @@ func TestApprovalChainInTheBrowser(t *testing.T) {
 	off.waitText("#task-status", "办理中")
 	off.waitText(".chain .step-rejected", "请补充正式印发文号")
 	off.shot("03-task", "")
+	// The list says so on the row, with the reason (in English too).
+	off.goTo("#/tasks")
+	off.waitText(rowSel(reformTask)+" .returned-tag", "已退回")
+	off.waitText(rowSel(reformTask)+" .tr-reason", "退回理由：请补充正式印发文号")
+	off.waitNoText(rowSel(filingTask), "已退回")
+	off.shot("02c-tasks-returned", "")
+	off.clickText("button.lang-switch", "English")
+	off.waitText(rowSel(reformTask)+" .returned-tag", "Returned")
+	off.waitText(rowSel(reformTask)+" .tr-reason", "Reason: 请补充正式印发文号")
+	off.clickText("button.lang-switch", "中文")
+	off.waitText(rowSel(reformTask)+" .returned-tag", "已退回")
+	off.click(rowSel(reformTask) + " a.tr-title")
+	off.settled()
+	off.waitText(".returned", "请补充正式印发文号")
 	off.fill("#form-submit textarea", "已补充文号：芙计生协发〔2021〕3号")
 	off.click("#form-submit button[type=submit]")
 	off.waitText("#task-status", "审批中")
 	off.waitNoText("main", "已被退回修改")
+	off.goTo("#/tasks")
+	off.waitText(rowSel(reformTask), "审批中")
+	off.waitNoText(rowSel(reformTask), "已退回")
+	off.click(rowSel(reformTask) + " a.tr-title")
+	off.settled()
 
 	// The county approves both waiting tasks at once.
 	county.reload()
@@ -240,6 +259,23 @@ func TestDeadlinePassesAndTheTaskTurnsRed(t *testing.T) {
 	off.click(row + " a.tr-title")
 	off.settled()
 	off.waitText(".timeline", "已逾期")
+
+	// The official asks for more time; the city's approver sees the request
+	// as asked on the extensions list: the new date, how much later, why,
+	// who. (It stays pending: the task is still overdue below.)
+	off.setValue("#form-extension input[type=date]", "2021-06-30")
+	off.fill("#form-extension textarea", "会员日活动改在六月集中开展")
+	off.click("#form-extension button[type=submit]")
+	off.waitText(".alert-info", "会员日活动改在六月集中开展")
+	appr := f.signIn(t, srv, "changsha-approver")
+	appr.goTo("#/approvals?kind=extension")
+	ext := trSel(memberDay)
+	appr.waitText(ext+" .ext-new-due", "2021/06/30")
+	appr.waitText(ext, "延后 32 天")
+	appr.waitText(ext+" .ext-reason", "会员日活动改在六月集中开展")
+	appr.waitText(ext+" .ext-requester", "芙蓉区承办人")
+	appr.waitText(ext, "2021/05/29") // the deadline as it stands
+	appr.shot("04b-approvals-extension", "")
 
 	// The supervisor's board lists it, and 芙蓉区's light is no longer green.
 	sup.reload()
@@ -370,11 +406,20 @@ func TestPlansAndAudit(t *testing.T) {
 	adm.click(`form.filters button[type=submit]`)
 	adm.settled()
 	adm.waitJS("only launches", `[...document.querySelectorAll('table.audit tbody tr')].every((r) => r.innerText.includes('下达计划'))`)
-	// A bad filter is answered next to its field.
-	adm.fill(`form.filters [data-field="actor"] input`, "abc")
+	// The user filter takes a username.
+	adm.fill(`form.filters [data-field="actor"] input`, "hunan-admin")
 	adm.click(`form.filters button[type=submit]`)
 	adm.settled()
-	adm.waitText(`form.filters [data-field="actor"] .field-error`, "应为用户编号")
+	adm.waitJS("the admin's launches", `(() => { const rows = [...document.querySelectorAll('table.audit tbody tr')];
+		return rows.length > 0 && rows.every((r) => r.innerText.includes('省计生协管理员') && r.innerText.includes('下达计划')); })()`)
+	if h := adm.str(`location.hash`); !strings.Contains(h, "actor=hunan-admin") {
+		t.Fatalf("the filter is not in the address: %s", h)
+	}
+	// A bad filter is answered next to its field.
+	adm.fill(`form.filters [data-field="actor"] input`, "a b")
+	adm.click(`form.filters button[type=submit]`)
+	adm.settled()
+	adm.waitText(`form.filters [data-field="actor"] .field-error`, "应为用户名或用户编号")
 }
 
 func escape(id string) string { return strings.ReplaceAll(id, "/", "%2F") }

@@ -54,6 +54,7 @@ const zh = {
   // approvals
   approvalsTitle: '待我审批', approvalsLead: '等待{unit}审批的事项，审批时限最近的在前。',
   tabSteps: '审批步骤', tabExtensions: '延期申请', colStep: '步骤', colSla: '审批时限', colSubmittedUnit: '报送单位',
+  colNewDue: '申请延期至', colExtReason: '延期理由', colRequestedBy: '申请人', extLater: '延后 {n} 天',
   selectAll: '全选本页', selectRow: '选择 {title}', selected: '已选 {n} 项', bulkApprove: '批量通过', bulkReason: '审批意见',
   bulkDone: '已通过 {ok} 项，{failed} 项未通过。', noApprovals: '没有等待您审批的事项。', noExtensions: '没有等待您审批的延期申请。',
   rejectDialog: '退回：{title}', rejectReason: '退回理由', approveReason: '审批意见',
@@ -72,7 +73,7 @@ const zh = {
   newNotification: '新通知：{title}', unreadCount: '{n} 条未读', openTask: '查看任务',
   // audit
   auditTitle: '审计记录', auditLead: '{unit}及下级单位的操作记录，最新的在前。每条记录与前一条以哈希相连，不可篡改。',
-  fAction: '操作', fInstance: '任务编号', fActor: '操作人编号', fFrom: '起始日期', fTo: '截止日期', fUnit: '单位代码',
+  fAction: '操作', fInstance: '任务编号', fActor: '操作人', fActorHint: '用户名（也可填用户编号）', fFrom: '起始日期', fTo: '截止日期', fUnit: '单位代码',
   colTime: '时间', colActor: '操作人', colAction: '操作', colObject: '对象', colDetail: '内容', colHash: '哈希',
   noAudit: '没有符合条件的审计记录。',
   dPlan: '计划', dYear: '年度', dTemplates: '模板', dLaunch: '下达编号', dStep: '步骤', dReason: '理由', dNote: '说明', dNewDue: '新截止时间',
@@ -135,6 +136,7 @@ const en = {
   quoteSource: '— the work points',
   approvalsTitle: 'Approvals', approvalsLead: 'Waiting on {unit}, nearest approval limit first.',
   tabSteps: 'Approval steps', tabExtensions: 'Extension requests', colStep: 'Step', colSla: 'Approval limit', colSubmittedUnit: 'From',
+  colNewDue: 'New deadline asked', colExtReason: 'Reason', colRequestedBy: 'Requested by', extLater: '{n} days later',
   selectAll: 'Select all on this page', selectRow: 'Select {title}', selected: '{n} selected', bulkApprove: 'Approve selected', bulkReason: 'Comment',
   bulkDone: '{ok} approved, {failed} not.', noApprovals: 'Nothing waits on you.', noExtensions: 'No extension requests wait on you.',
   rejectDialog: 'Return: {title}', rejectReason: 'Reason for returning', approveReason: 'Comment',
@@ -150,7 +152,7 @@ const en = {
   notificationsTitle: 'Notifications', onlyUnread: 'Unread only', markAllRead: 'Mark all read', noNotifications: 'No notifications.', urgent: 'Urgent',
   newNotification: 'New: {title}', unreadCount: '{n} unread', openTask: 'Open task',
   auditTitle: 'Audit trail', auditLead: 'What was done under {unit}, newest first. Each row is chained to the previous one by hash.',
-  fAction: 'Action', fInstance: 'Task id', fActor: 'User id', fFrom: 'From', fTo: 'To', fUnit: 'Unit code',
+  fAction: 'Action', fInstance: 'Task id', fActor: 'User', fActorHint: 'Username (or user id)', fFrom: 'From', fTo: 'To', fUnit: 'Unit code',
   colTime: 'Time', colActor: 'By', colAction: 'Action', colObject: 'Object', colDetail: 'Detail', colHash: 'Hash',
   noAudit: 'No audit rows match.',
   dPlan: 'plan', dYear: 'year', dTemplates: 'templates', dLaunch: 'launch', dStep: 'step', dReason: 'reason', dNote: 'note', dNewDue: 'new deadline',

@@ -6,7 +6,7 @@
 // POST /tasks/{id}/extension/decision, POST /approvals/bulk.
 import { api, qs, taskPath, session } from '../api.js';
 import { t, label } from '../i18n.js';
-import { h, icon, field, countdown, fmtDate, pageHeader, taskHref, toast, announce, showFormError, clearErrors, busy, idemKey, put } from '../dom.js';
+import { h, icon, field, countdown, fmtDate, fmtDateTime, pageHeader, taskHref, toast, announce, showFormError, clearErrors, busy, idemKey, put } from '../dom.js';
 import { pagedList, table, cell } from '../list.js';
 import { every, onBus } from '../state.js';
 
@@ -48,7 +48,7 @@ export async function render(main, { query }) {
       });
       const cols = kind === 'step'
         ? [{ node: all, class: 'col-check' }, t('colTask'), t('colSubmittedUnit'), t('colStep'), t('colSla'), t('colDue'), '']
-        : [t('colTask'), t('colSubmittedUnit'), t('colDue'), t('colStatus'), ''];
+        : [t('colTask'), t('colSubmittedUnit'), t('colDue'), t('colNewDue'), t('colExtReason'), t('colRequestedBy'), ''];
       selected.clear();
       updateSel();
       return table(kind === 'step' ? t('tabSteps') : t('tabExtensions'), cols, 'approvals');
@@ -128,15 +128,22 @@ function stepRow(task, selected, updateSel, dialog, reload) {
     h('td', { class: 'row-actions' }, approve, reject));
 }
 
-// extensionRow: the list does not carry the requested date and reason
-// (the task page does), so each row leads to the task, where the request
-// is shown and decided.
+// extensionRow: the request as asked (the new deadline, how much later,
+// why, who and when); it is decided on the task page, where the work so
+// far can be seen.
 function extensionRow(task) {
+  const ext = task.extension;
+  const later = ext ? Math.round((new Date(ext.new_due) - new Date(task.due)) / 86_400_000) : 0;
   return h('tr', { dataset: { id: task.id } },
-    cell(t('colTask'), h('a', { href: taskHref(task.id) }, task.title), h('span', { class: 'muted small block' }, `${task.template_id} · ${task.section_title || ''}`)),
+    cell(t('colTask'), h('a', { href: taskHref(task.id) }, task.title),
+      h('span', { class: 'muted small block' }, `${task.template_id} · ${task.section_title || ''} · ${label('status', task.status, task.status_label)}`)),
     cell(t('colSubmittedUnit'), task.unit.name),
     cell(t('colDue'), fmtDate(task.due)),
-    cell(t('colStatus'), label('status', task.status, task.status_label)),
+    cell(t('colNewDue'), ext ? h('span', { class: 'ext-new-due' }, fmtDate(ext.new_due)) : '',
+      later > 0 ? h('span', { class: 'muted small block' }, t('extLater', { n: later })) : null),
+    cell(t('colExtReason'), ext ? h('span', { class: 'ext-reason' }, ext.reason) : ''),
+    cell(t('colRequestedBy'), ext ? h('span', { class: 'ext-requester' }, ext.requested_by) : '',
+      ext?.requested_at ? h('span', { class: 'muted small block' }, fmtDateTime(ext.requested_at)) : null),
     h('td', { class: 'row-actions' }, h('a', { class: 'btn btn-sm btn-primary', href: taskHref(task.id) }, t('decideExtTitle'))));
 }
 

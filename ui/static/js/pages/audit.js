@@ -22,14 +22,14 @@ export async function render(main, { query }) {
   const isEn = document.documentElement.lang === 'en';
   const unit = h('input', { type: 'text', inputmode: 'numeric', value: q.unit, placeholder: me.unit.code, pattern: '[0-9]*' });
   const instance = h('input', { type: 'text', value: q.instance, placeholder: '2021/2.1/430102' });
-  const actor = h('input', { type: 'text', inputmode: 'numeric', value: q.actor });
+  const actor = h('input', { type: 'text', value: q.actor, autocomplete: 'off', spellcheck: 'false' });
   const action = h('select', null, h('option', { value: '' }, t('all')),
     actions.map(([v, zh, en]) => h('option', { value: v, selected: v === q.action }, isEn ? en : zh)));
   const from = h('input', { type: 'date', value: q.from });
   const to = h('input', { type: 'date', value: q.to });
   const form = h('form', { class: 'filters card', role: 'search', 'aria-label': t('filters'), novalidate: true },
     field(t('fUnit'), unit, { name: 'unit' }), field(t('fInstance'), instance, { name: 'instance' }),
-    field(t('fActor'), actor, { name: 'actor' }), field(t('fAction'), action, { name: 'action' }),
+    field(t('fActor'), actor, { name: 'actor', hint: t('fActorHint') }), field(t('fAction'), action, { name: 'action' }),
     field(t('fFrom'), from, { name: 'from' }), field(t('fTo'), to, { name: 'to' }),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('apply')),
       h('a', { class: 'btn', href: '#/audit' }, t('reset'))));

@@ -170,8 +170,9 @@ function watch(path, id, box) {
       const n = p.started + p.existing + p.failed;
       bar.max = Math.max(p.total, 1);
       bar.value = n;
-      const word = { running: t('launchRunning'), done: t('launchDone'), failed: t('launchFailed') }[p.status] || p.status;
-      status.textContent = `${word} · ${t('launchCounts', p)}${p.error ? ` · ${p.error}` : ''}`;
+      const word = { pending: t('launchWaiting'), running: t('launchRunning'), done: t('launchDone'), failed: t('launchFailed') }[p.status] || p.status;
+      // pending: asked for, the workflow has not counted the tasks yet.
+      status.textContent = p.status === 'pending' ? word : `${word} · ${t('launchCounts', p)}${p.error ? ` · ${p.error}` : ''}`;
       status.dataset.status = p.status;
       if (p.status === 'done' || p.status === 'failed') {
         done = true;
@@ -180,7 +181,9 @@ function watch(path, id, box) {
         forgetPlans();
       }
     } catch (e) {
-      if (e.status !== 404) status.textContent = e.message; // 404: the launch has not written its first progress yet
+      // The API writes a pending row before it answers; a 404 (an older
+      // server, a row not visible yet) just means "not started": poll on.
+      if (e.status !== 404) status.textContent = e.message;
     }
   };
   poll();

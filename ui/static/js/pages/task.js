@@ -44,7 +44,7 @@ export async function render(main, { params }) {
 
 function draw(view, task, reload) {
   const finished = task.status === 'completed' || task.status === 'cancelled';
-  const returned = task.status === 'in_progress' && task.last_reason && lastIsRejection(task);
+  const returned = task.returned && task.last_reason;
   put(view, 
     h('p', { class: 'crumbs' }, backLink()),
     h('div', { class: 'page-head task-head' },
@@ -69,11 +69,6 @@ function draw(view, task, reload) {
     h('div', { class: 'grid-2' },
       evidence(task),
       timeline(task)));
-}
-
-function lastIsRejection(task) {
-  const d = task.decisions || [];
-  return d.length > 0 && !d[d.length - 1].approve;
 }
 
 function requirement(task, finished) {

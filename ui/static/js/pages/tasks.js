@@ -104,8 +104,12 @@ export function taskRow(task) {
         h('span', { class: `status status-${task.status}` }, label('status', task.status, task.status_label)),
         task.status === 'submitted' && task.approver_unit
           ? h('span', { class: 'tag' }, `${t('stepOf', { s: task.current_step, n: task.step_count })} · ${t('waitingOn', { unit: task.approver_unit.name })}`) : null,
+        task.returned ? h('span', { class: 'tag tag-bad returned-tag' }, t('rejectedTag')) : null,
         task.extension_pending ? h('span', { class: 'tag tag-warn' }, t('extensionTag')) : null,
-        progress ? h('span', { class: 'tag' }, `${t('progress')} ${progress}`) : null)),
+        progress ? h('span', { class: 'tag' }, `${t('progress')} ${progress}`) : null),
+      // Sent back: why, on the row, so the official sees it without opening the task.
+      task.returned && task.last_reason
+        ? h('p', { class: 'tr-reason small', title: task.last_reason }, t('returnedBy', { reason: task.last_reason })) : null),
     h('div', { class: 'tr-due' },
       finished ? h('span', { class: 'muted' }, fmtDateTime(task.completed_at || task.updated_at)) : countdown(task.due),
       h('span', { class: 'muted small' }, `${t('colDue')} ${fmtDate(task.due)}`)));
