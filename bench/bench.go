@@ -48,7 +48,7 @@ type Options struct {
 
 // Defaults are sized to finish in under 15 minutes on two cores.
 func Defaults() Options {
-	return Options{Instances: 20000, Timers: 10000, Fire: 1000, Rows: []int{100000}, Approvers: []int{1, 8, 32}, Decisions: 200, Log: os.Stdout}
+	return Options{Instances: 20000, Timers: 10000, Fire: 1000, Rows: []int{100000}, Approvers: []int{1, 8, 32}, Decisions: 150, Log: os.Stdout}
 }
 
 // Figure is one measured number with its baseline.

@@ -83,7 +83,14 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 		return fmt.Errorf("%d timers asked, only %d synthetic villages", o.Timers, len(villages))
 	}
 	fire := min(o.Fire, o.Timers)
-	background := o.Timers - fire
+	// Every open task workflow holds a pending timer (its next alarm): the
+	// launch section's count toward the load, and only what is missing is
+	// started here, with reminders 60 days away.
+	var open int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM instances WHERE status IN ('assigned', 'in_progress', 'submitted')`).Scan(&open); err != nil {
+		return err
+	}
+	background := max(o.Timers-fire-open, 0)
 	far := time.Now().Add(60 * 24 * time.Hour)
 	var specs []duban.TaskSpec
 	for _, v := range villages[:background] {
@@ -93,14 +100,14 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	if err := startSpecs(ctx, s, specs); err != nil {
 		return err
 	}
-	logf("timers: %d workflows with a reminder 60 days away started in %s", background, time.Since(start).Round(time.Second))
+	logf("timers: %d open task workflows from earlier sections, %d more started in %s", open, background, time.Since(start).Round(time.Second))
 
-	// The sample: reminders spread over 90 s, starting once all are started.
-	const window = 90 * time.Second
+	// The sample: reminders spread over a minute, starting once all are started.
+	const window = 60 * time.Second
 	startEstimate := time.Duration(float64(fire)/40) * time.Second
 	anchor := time.Now().Add(startEstimate + 10*time.Second)
 	specs = specs[:0]
-	for i, v := range villages[background:o.Timers] {
+	for i, v := range villages[background : background+fire] {
 		specs = append(specs, timerSpec(v, anchor.Add(window*time.Duration(i)/time.Duration(fire))))
 	}
 	if err := startSpecs(ctx, s, specs); err != nil {
@@ -109,7 +116,7 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	if time.Now().After(anchor) {
 		return fmt.Errorf("starting the sample took past its first reminder; lower --fire")
 	}
-	pending := o.Timers
+	pending := open + background + fire
 	logf("timers: %d pending; %d reminders fire between %s and %s", pending, fire, anchor.Format("15:04:05"), anchor.Add(window).Format("15:04:05"))
 	// Wait for the window to pass, then for stragglers (up to two minutes):
 	// a late reminder counts with its real lateness, not as missing.

@@ -28,6 +28,10 @@ type Config struct {
 	DatabaseMaxConns int `yaml:"database_max_conns" env:"DUBAN_DATABASE_MAX_CONNS"`
 
 	HTTPAddr string `yaml:"http_addr" env:"DUBAN_HTTP_ADDR"`
+	// LoginPerIPPerMinute limits sign-in attempts per client address, per
+	// API process (20 when 0). Raise it when many people share one address,
+	// e.g. an office behind one NAT.
+	LoginPerIPPerMinute int `yaml:"login_per_ip_per_minute" env:"DUBAN_LOGIN_PER_IP_PER_MINUTE"`
 	// WorkerHTTPAddr, when set, is where `duban worker` answers /healthz,
 	// /readyz and /metrics (for probes and scraping); off when empty.
 	WorkerHTTPAddr string `yaml:"worker_http_addr" env:"DUBAN_WORKER_HTTP_ADDR"`

@@ -19,7 +19,7 @@ func runBench(ctx context.Context, env *cli, args []string) error {
 	fs := newFlags(env, "bench")
 	fs.IntVar(&d.Instances, "instances", d.Instances, "instances in the plan launch (the 2021 plan fanned out to townships)")
 	fs.IntVar(&d.Timers, "timers", d.Timers, "workflows with a pending reminder during the accuracy measurement")
-	fs.IntVar(&d.Fire, "fire", d.Fire, "of those, how many fire inside the 90-second window")
+	fs.IntVar(&d.Fire, "fire", d.Fire, "of those, how many fire inside the one-minute window")
 	rows := fs.String("rows", joinInts(d.Rows), "projection sizes for the supervisor queries, comma-separated (e.g. 100000,1000000)")
 	approvers := fs.String("approvers", joinInts(d.Approvers), "concurrent approvers for the decision round trip, comma-separated")
 	fs.IntVar(&d.Decisions, "decisions", d.Decisions, "decisions per concurrency level")

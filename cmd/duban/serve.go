@@ -79,6 +79,7 @@ func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (f
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
 		Logger: env.log.With("component", "api"),
 		Static: ui.Handler(),
+		Limits: api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
 	}
 	if cfg.DatabaseReplicaURL != "" {
 		// Dashboards read the replica; it is migrated through the primary.
