@@ -134,34 +134,53 @@ func (a *apiProcess) decide(token, instanceID string, step int) (time.Duration, 
 
 // prepareApprovals takes county-level tasks through submission and their
 // county's own approval, so that they wait on their city (step 2), and
-// returns them grouped by city.
-func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, need int) (map[string][]string, error) {
+// returns them grouped by city. Approver i of a level with n approvers
+// works in the i-th city (cities with the most tasks first), so each city
+// gets what its approvers will decide.
+func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, levels []int, decisions int) (map[string][]string, []string, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT id, unit_code, city FROM instances
 		WHERE unit_level = 'county' AND kind = 'deadline' AND status = 'assigned' AND step_count >= 2 AND plan_id <> $1
 		ORDER BY county, id`, rowsPlan)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type inst struct{ id, unit, city string }
-	var all []inst
+	byCity := map[string][]inst{}
 	for rows.Next() {
 		var x inst
 		if err := rows.Scan(&x.id, &x.unit, &x.city); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		all = append(all, x)
+		byCity[x.city] = append(byCity[x.city], x)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(all) < need {
-		return nil, fmt.Errorf("only %d county tasks to decide, need %d", len(all), need)
+	cities := make([]string, 0, len(byCity))
+	for c := range byCity {
+		cities = append(cities, c)
 	}
-	// Spread over the cities: take every k-th row.
-	step := len(all) / need
+	sort.Slice(cities, func(i, j int) bool {
+		if len(byCity[cities[i]]) != len(byCity[cities[j]]) {
+			return len(byCity[cities[i]]) > len(byCity[cities[j]])
+		}
+		return cities[i] < cities[j]
+	})
+	if len(cities) == 0 {
+		return nil, nil, fmt.Errorf("no county tasks to decide")
+	}
+	quota := map[string]int{}
+	for _, n := range levels {
+		for i := range n {
+			quota[cities[i%len(cities)]] += decisions/n + boolInt(i < decisions%n)
+		}
+	}
 	var picked []inst
-	for i := 0; i < len(all) && len(picked) < need; i += step {
-		picked = append(picked, all[i])
+	for _, c := range cities {
+		if quota[c] > len(byCity[c]) {
+			return nil, nil, fmt.Errorf("city %s has %d county tasks, %d needed", c, len(byCity[c]), quota[c])
+		}
+		picked = append(picked, byCity[c][:quota[c]]...)
 	}
 	proof := []duban.Evidence{{SHA256: "3f786850e387550fdab836ed7e6dc881de23001b3f786850e387550fdab836ed", Name: "证明材料.pdf", Size: 1000, ContentType: "application/pdf"}}
 	out := map[string][]string{}
@@ -193,9 +212,16 @@ func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, need in
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, cities, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf func(string, ...any)) error {
@@ -213,16 +239,10 @@ func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf fu
 	}
 	eng := &engine.Engine{Client: s.client, TaskQueue: "duban"}
 	start := time.Now()
-	byCity, err := prepareApprovals(ctx, s, eng, total)
+	byCity, cities, err := prepareApprovals(ctx, s, eng, o.Approvers, o.Decisions)
 	if err != nil {
 		return fmt.Errorf("prepare: %w (run the launch section first)", err)
 	}
-	cities := make([]string, 0, len(byCity))
-	for c := range byCity {
-		cities = append(cities, c)
-	}
-	// The city with the most waiting first: the single approver works there.
-	sort.Slice(cities, func(i, j int) bool { return len(byCity[cities[i]]) > len(byCity[cities[j]]) })
 	logf("decisions: %d county tasks waiting on %d cities (prepared in %s)", total, len(cities), time.Since(start).Round(time.Second))
 
 	// Approver users, several per city when there are more approvers than

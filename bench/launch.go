@@ -71,13 +71,14 @@ func fanOutPlan(h *org.Hierarchy, n int) (*plan.Plan, []byte, int, error) {
 }
 
 // startEmpty starts n empty workflows with the given number of parallel
-// starters and returns how long starting them took.
-func startEmpty(ctx context.Context, c client.Client, n, starters int) (time.Duration, error) {
+// starters, on a worker of their own, and returns how long the starts took
+// and how long until every one had run (its first and only task).
+func startEmpty(ctx context.Context, c client.Client, n, starters int) (startTook, allTook time.Duration, err error) {
 	tq := "bench-empty"
 	w := sdkworker.New(c, tq, sdkworker.Options{})
 	w.RegisterWorkflow(EmptyWorkflow)
 	if err := w.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer w.Stop()
 	var next atomic.Int64
@@ -107,7 +108,14 @@ func startEmpty(ctx context.Context, c client.Client, n, starters int) (time.Dur
 		}()
 	}
 	wg.Wait()
-	return time.Since(start), firstErr
+	if firstErr != nil {
+		return 0, 0, firstErr
+	}
+	startTook = time.Since(start)
+	if err := drain(ctx, c, tq); err != nil {
+		return startTook, 0, err
+	}
+	return startTook, time.Since(start), nil
 }
 
 func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(string, ...any)) error {
@@ -121,12 +129,12 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	logf("plan %s: %d templates, %d instances", p.ID, len(p.Templates()), n)
 
 	const starters = 16
-	emptyTook, err := startEmpty(ctx, s.client, n, starters)
+	emptyStart, emptyAll, err := startEmpty(ctx, s.client, n, starters)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	emptyRate := float64(n) / emptyTook.Seconds()
-	logf("baseline: %d empty workflows started in %s: %.0f/s", n, emptyTook.Round(time.Millisecond), emptyRate)
+	emptyRate := float64(n) / emptyAll.Seconds()
+	logf("baseline: %d empty workflows started in %s, all run in %s: %.0f/s", n, emptyStart.Round(time.Millisecond), emptyAll.Round(time.Millisecond), emptyRate)
 
 	// Plan time starts at the beginning of the year and runs at the real
 	// pace, so no instance is overdue at launch and no alarm adds load.
@@ -141,16 +149,21 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	if err != nil {
 		return err
 	}
+	launched := time.Since(start)
+	if err := drain(ctx, s.client, "duban"); err != nil {
+		return err
+	}
 	took := time.Since(start)
 	rate := float64(res.Started) / took.Seconds()
-	logf("duban: %d instances launched (rows, events, inbox, rollups, workflows) in %s: %.0f/s", res.Started, took.Round(time.Millisecond), rate)
+	logf("duban: %d instances launched (rows, events, inbox, rollups, workflow starts) in %s, all run their first task in %s: %.0f/s", res.Started, launched.Round(time.Millisecond), took.Round(time.Millisecond), rate)
 	ratio := emptyRate / rate
 	met := "yes"
 	if ratio > 1.25 {
 		met = fmt.Sprintf("no: %.2f× (%.0f%% over the 1.25× target)", ratio, (ratio/1.25-1)*100)
 	}
-	rep.add(Figure{Section: "Plan launch", Name: fmt.Sprintf("instances started per second (%d instances, %d starters)", res.Started, starters),
-		Value: fmt.Sprintf("%.0f/s (%s)", rate, took.Round(time.Second)), Baseline: fmt.Sprintf("%.0f/s empty workflows (%s)", emptyRate, emptyTook.Round(time.Second)),
-		Ratio: fmt.Sprintf("%.2f× the empty-workflow time", ratio), Target: "≤ 1.25×", Met: met})
+	rep.add(Figure{Section: "Plan launch", Name: fmt.Sprintf("instances started per second, until every workflow has run its first task (%d instances, %d starters)", res.Started, starters),
+		Value:    fmt.Sprintf("%.0f/s (%s; starts done at %s)", rate, took.Round(time.Second), launched.Round(time.Second)),
+		Baseline: fmt.Sprintf("%.0f/s empty workflows (%s; starts done at %s)", emptyRate, emptyAll.Round(time.Second), emptyStart.Round(time.Second)),
+		Ratio:    fmt.Sprintf("%.2f× the empty-workflow time", ratio), Target: "≤ 1.25×", Met: met})
 	return nil
 }

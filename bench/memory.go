@@ -7,7 +7,7 @@ import (
 
 func runMemory(ctx context.Context, s *stack, o Options, rep *Report, logf func(string, ...any)) error {
 	var open int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM instances WHERE status NOT IN ('completed', 'cancelled')`).Scan(&open); err != nil {
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM instances WHERE status NOT IN ('completed', 'cancelled') AND plan_id <> $1`, rowsPlan).Scan(&open); err != nil {
 		return err
 	}
 	rss, peak, err := memory(s.worker.pid())

@@ -152,7 +152,7 @@ func runQueries(ctx context.Context, s *stack, o Options, rep *Report, logf func
 		}
 		children := s.h.Children(sc.code)
 		attr := map[int]string{2: "DubanCity", 4: "DubanCounty", 6: "DubanUnit"}[len(sc.code)]
-		roll, err := timeIt(10, func() error {
+		roll, err := timeIt(5, func() error {
 			for _, ch := range children {
 				for _, extra := range []string{"", " AND ExecutionStatus = 'Running'", " AND ExecutionStatus = 'Completed'"} {
 					// A township's own tasks (the launch has none below it).

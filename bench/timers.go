@@ -105,12 +105,15 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	// The sample: reminders spread over a minute, starting once all are started.
 	const window = 60 * time.Second
 	startEstimate := time.Duration(float64(fire)/40) * time.Second
-	anchor := time.Now().Add(startEstimate + 10*time.Second)
+	anchor := time.Now().Add(startEstimate + 15*time.Second)
 	specs = specs[:0]
 	for i, v := range villages[background : background+fire] {
 		specs = append(specs, timerSpec(v, anchor.Add(window*time.Duration(i)/time.Duration(fire))))
 	}
 	if err := startSpecs(ctx, s, specs); err != nil {
+		return err
+	}
+	if err := drain(ctx, s.client, "duban"); err != nil {
 		return err
 	}
 	if time.Now().After(anchor) {
