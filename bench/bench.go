@@ -42,8 +42,14 @@ type Options struct {
 	// Decisions how many decisions each level makes.
 	Approvers []int
 	Decisions int
+	// Starters is how many workflow starts are in flight at once, for the
+	// baseline and for Duban's launch alike.
+	Starters int
 	// Skip names sections not to run: launch, decisions, queries, timers, memory.
 	Skip []string
+	// TemporalFile persists the embedded server to a SQLite file (as `duban
+	// dev` does) instead of SQLite in memory (as the tests do).
+	TemporalFile bool
 	// Out, when set, is the markdown file whose generated section is replaced.
 	Out string
 	Log io.Writer
@@ -51,7 +57,7 @@ type Options struct {
 
 // Defaults are sized to finish in under 15 minutes on two cores.
 func Defaults() Options {
-	return Options{Instances: 20000, Timers: 10000, Fire: 1000, Rows: []int{100000}, Approvers: []int{1, 8, 32}, Decisions: 150, Log: os.Stdout}
+	return Options{Instances: 10000, Starters: 16, Timers: 10000, Fire: 1000, Rows: []int{100000}, Approvers: []int{1, 8, 32}, Decisions: 150, Log: os.Stdout}
 }
 
 // Figure is one measured number with its baseline.
@@ -174,11 +180,17 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 			s.close()
 		}
 	}()
-	s.temporal, err = devtemporal.Start(ctx, devtemporal.Options{DatabaseFile: filepath.Join(dir, "temporal.db"), Namespace: "default"})
+	opts := devtemporal.Options{Namespace: "default"}
+	persistence := "SQLite in memory"
+	if o.TemporalFile {
+		opts.DatabaseFile = filepath.Join(dir, "temporal.db")
+		persistence = "SQLite file (WAL)"
+	}
+	s.temporal, err = devtemporal.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	logf("temporal: embedded at %s, SQLite file persistence", s.temporal.HostPort())
+	logf("temporal: embedded at %s, %s", s.temporal.HostPort(), persistence)
 	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: "default", Logger: quietLogger{}})
 	if err != nil {
 		return nil, err
@@ -217,6 +229,8 @@ func (s *stack) env() []string {
 		"TEMPORAL_ADDRESS=" + s.temporal.HostPort(),
 		"TEMPORAL_NAMESPACE=default",
 		"DUBAN_TASK_QUEUE=duban",
+		// As operators who find workflows by unit in the Temporal UI run
+		// it (off by default); the visibility baseline needs them.
 		"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES=true",
 		"DUBAN_DATA_DIR=" + filepath.Join(s.dir, "data"),
 		"DUBAN_LOG_LEVEL=warn",

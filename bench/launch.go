@@ -99,6 +99,9 @@ func startEmpty(ctx context.Context, c client.Client, n, starters int) (startToo
 					ID: fmt.Sprintf("bench/empty/%d", i), TaskQueue: tq,
 					WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 					WorkflowExecutionErrorWhenAlreadyStarted: true,
+					// As Duban's launcher does: the first task goes straight
+					// to the local worker.
+					EnableEagerStart: true,
 				}, EmptyWorkflow)
 				if err != nil {
 					once.Do(func() { firstErr = err })
@@ -128,7 +131,7 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	}
 	logf("plan %s: %d templates, %d instances", p.ID, len(p.Templates()), n)
 
-	const starters = 16
+	starters := o.Starters
 	emptyStart, emptyAll, err := startEmpty(ctx, s.client, n, starters)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)

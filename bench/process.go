@@ -111,6 +111,6 @@ func describeMachine(ctx context.Context) []string {
 	if v, err := exec.CommandContext(ctx, "psql", "--version").Output(); err == nil {
 		out = append(out, "PostgreSQL client: "+strings.TrimSpace(string(v))+" (server on 127.0.0.1:5432)")
 	}
-	out = append(out, "Temporal: embedded server go.temporal.io/server v1.32.1, SQLite file persistence, 1 history shard")
+	out = append(out, "Temporal: embedded server go.temporal.io/server v1.32.1 (SQLite, 1 history shard), in the benchmark's process; the worker and the API run as separate processes")
 	return out
 }

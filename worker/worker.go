@@ -71,6 +71,10 @@ func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activitie
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Without this the SDK hands back the running workflow as if started.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// The first workflow task comes back in the start response to this
+		// process's own worker, when it has a free slot, instead of
+		// travelling through matching (the SDK asks only when it has one).
+		EnableEagerStart: true,
 	}
 	if s.SearchAttributes {
 		opts.TypedSearchAttributes = searchAttributes(spec)

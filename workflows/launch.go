@@ -60,24 +60,12 @@ func LaunchWorkflow(ctx workflow.Context, in LaunchInput) (LaunchResult, error) 
 	progress := activities.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: prep.Total}
 	batch.Total = prep.Total
 	res := LaunchResult{Total: prep.Total}
-	for off := 0; off < prep.Total; off += in.BatchSize {
-		batch.Offset = off
-		batch.Done = activities.LaunchBatchResult{Started: res.Started, Existing: res.Existing}
-		var r activities.LaunchBatchResult
-		if err := workflow.ExecuteActivity(ctx, a.StartBatch, batch).Get(ctx, &r); err != nil {
-			progress.Status, progress.Error = "failed", err.Error()
-			_ = workflow.ExecuteActivity(ctx, a.UpdateLaunch, progress).Get(ctx, nil)
+	if workflow.GetVersion(ctx, "launch-overlap", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if err := launchInOrder(ctx, in, batch, prep.Total, &res, &progress); err != nil {
 			return res, err
 		}
-		res.Started += r.Started
-		res.Existing += r.Existing
-		progress.Started, progress.Existing = res.Started, res.Existing
-		if off+in.BatchSize >= prep.Total {
-			progress.Status = "done"
-		}
-		if err := workflow.ExecuteActivity(ctx, a.UpdateLaunch, progress).Get(ctx, nil); err != nil {
-			return res, err
-		}
+	} else if err := launchOverlapped(ctx, in, batch, prep.Total, &res, &progress); err != nil {
+		return res, err
 	}
 	if prep.Total == 0 {
 		progress.Status = "done"
@@ -86,4 +74,63 @@ func LaunchWorkflow(ctx workflow.Context, in LaunchInput) (LaunchResult, error) 
 		}
 	}
 	return res, nil
+}
+
+// launchInOrder runs the batches one after the other (the first release).
+func launchInOrder(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *activities.LaunchProgress) error {
+	for off := 0; off < total; off += in.BatchSize {
+		batch.Offset = off
+		batch.Done = activities.LaunchBatchResult{Started: res.Started, Existing: res.Existing}
+		var r activities.LaunchBatchResult
+		if err := workflow.ExecuteActivity(ctx, a.StartBatch, batch).Get(ctx, &r); err != nil {
+			return failLaunch(ctx, progress, err)
+		}
+		if err := batchDone(ctx, r, off+in.BatchSize >= total, res, progress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// launchOverlapped keeps two batches in flight, each with half the
+// starters: while one writes its rows, the other starts workflows, so the
+// database and Temporal work at the same time with the same concurrency.
+func launchOverlapped(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *activities.LaunchProgress) error {
+	const width = 2
+	batch.Concurrency = max(in.Concurrency/width, 1)
+	var inflight []workflow.Future
+	next := 0
+	for next < total || len(inflight) > 0 {
+		for len(inflight) < width && next < total {
+			batch.Offset = next
+			batch.Done = activities.LaunchBatchResult{Started: res.Started, Existing: res.Existing}
+			inflight = append(inflight, workflow.ExecuteActivity(ctx, a.StartBatch, batch))
+			next += in.BatchSize
+		}
+		var r activities.LaunchBatchResult
+		if err := inflight[0].Get(ctx, &r); err != nil {
+			return failLaunch(ctx, progress, err)
+		}
+		inflight = inflight[1:]
+		if err := batchDone(ctx, r, next >= total && len(inflight) == 0, res, progress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func batchDone(ctx workflow.Context, r activities.LaunchBatchResult, last bool, res *LaunchResult, progress *activities.LaunchProgress) error {
+	res.Started += r.Started
+	res.Existing += r.Existing
+	progress.Started, progress.Existing = res.Started, res.Existing
+	if last {
+		progress.Status = "done"
+	}
+	return workflow.ExecuteActivity(ctx, a.UpdateLaunch, *progress).Get(ctx, nil)
+}
+
+func failLaunch(ctx workflow.Context, progress *activities.LaunchProgress, err error) error {
+	progress.Status, progress.Error = "failed", err.Error()
+	_ = workflow.ExecuteActivity(ctx, a.UpdateLaunch, *progress).Get(ctx, nil)
+	return err
 }

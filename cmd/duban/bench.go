@@ -22,8 +22,10 @@ func runBench(ctx context.Context, env *cli, args []string) error {
 	fs.IntVar(&d.Fire, "fire", d.Fire, "of those, how many fire inside the one-minute window")
 	rows := fs.String("rows", joinInts(d.Rows), "projection sizes for the supervisor queries, comma-separated (e.g. 100000,1000000)")
 	approvers := fs.String("approvers", joinInts(d.Approvers), "concurrent approvers for the decision round trip, comma-separated")
+	fs.IntVar(&d.Starters, "starters", d.Starters, "workflow starts in flight at once during the launch, for the baseline and Duban alike")
 	fs.IntVar(&d.Decisions, "decisions", d.Decisions, "decisions per concurrency level")
 	skip := fs.String("skip", "", "sections to skip, comma-separated: launch, decisions, queries, timers, memory")
+	fs.BoolVar(&d.TemporalFile, "temporal-file", false, "persist the embedded Temporal server to a SQLite file (as duban dev does) instead of memory")
 	out := fs.String("out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty to only print")
 	if err := parse(fs, args); err != nil {
 		return err
