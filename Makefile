@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: dev test build vet check
+.PHONY: dev test build vet check bench
 
 dev:
 	$(GO) run ./cmd/duban dev
@@ -19,6 +19,10 @@ check:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/duban ./cmd/duban
+
+# The benchmark at its default sizes (under 15 minutes on 2 cores); writes docs/benchmarks.md.
+bench:
+	$(GO) run ./cmd/duban bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/duban ./cmd/duban

@@ -157,6 +157,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if o.skip(sec.name) {
 			continue
 		}
+		if quiet, err := settle(ctx, 5*time.Minute, os.Getpid(), s.worker.pid()); err != nil {
+			logf("settle: %v", err)
+		} else if quiet > 3*time.Second {
+			logf("waited %s for the server and worker to go quiet", quiet.Round(time.Second))
+		}
 		start := time.Now()
 		logf("== %s", sec.name)
 		if err := sec.run(ctx, s, o, rep, logf); err != nil {

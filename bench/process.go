@@ -114,3 +114,65 @@ func describeMachine(ctx context.Context) []string {
 	out = append(out, "Temporal: embedded server go.temporal.io/server v1.32.1 (SQLite, 1 history shard), in the benchmark's process; the worker and the API run as separate processes")
 	return out
 }
+
+// cpuTicks is a process's user plus system CPU time in clock ticks, from
+// /proc/PID/stat (fields 14 and 15, counted after the command's closing
+// parenthesis, which may itself contain spaces).
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
+	}
+	u, err1 := strconv.ParseInt(fields[11], 10, 64)
+	k, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad CPU times", pid)
+	}
+	return u + k, nil
+}
+
+// settle waits until the processes use less than a quarter of one core
+// over two seconds (Temporal's internal queues, such as visibility
+// writes, go on after the task queues are drained), so that one section's
+// leftovers do not slow the next one's figures. It gives up after limit.
+func settle(ctx context.Context, limit time.Duration, pids ...int) (time.Duration, error) {
+	const window = 2 * time.Second
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	start := time.Now()
+	for time.Since(start) < limit {
+		before, err := sumTicks(pids)
+		if err != nil {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), ctx.Err()
+		case <-time.After(window):
+		}
+		after, err := sumTicks(pids)
+		if err != nil {
+			return 0, err
+		}
+		if float64(after-before)/ticksPerSecond < 0.25*window.Seconds() {
+			return time.Since(start), nil
+		}
+	}
+	return time.Since(start), nil
+}
+
+func sumTicks(pids []int) (int64, error) {
+	var sum int64
+	for _, pid := range pids {
+		t, err := cpuTicks(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}

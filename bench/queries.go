@@ -131,7 +131,7 @@ func runQueries(ctx context.Context, s *stack, o Options, rep *Report, logf func
 	// The visibility baseline is measured once, on whatever workflows the
 	// run has started (the launch and timer sections).
 	var running int64
-	if r, err := s.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: "ExecutionStatus = 'Running'"}); err == nil {
+	if r, err := s.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: "WorkflowType = 'TaskWorkflow' AND ExecutionStatus = 'Running'"}); err == nil {
 		running = r.GetCount()
 	}
 	visibility := map[string][2]string{}
