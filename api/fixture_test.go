@@ -68,35 +68,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// tb adapts the fixture's setup, which outlives any one test, to
-// testenv.NewStack: cleanups run at the end of the package.
-type tb struct {
-	testing.TB
-	failed error
-}
-
-func (t *tb) Helper()          {}
-func (t *tb) Cleanup(f func()) { fixDone = append(fixDone, f) }
-func (t *tb) Fatal(args ...any) {
-	t.failed = fmt.Errorf("%s", fmt.Sprint(args...))
-	panic(t)
-}
-func (t *tb) Fatalf(f string, args ...any) { t.Fatal(fmt.Sprintf(f, args...)) }
-
-func newStack() (s *testenv.Stack, err error) {
-	t := &tb{}
-	defer func() {
-		if r := recover(); r != nil {
-			if r == t {
-				err = t.failed
-				return
-			}
-			panic(r)
-		}
-	}()
-	return testenv.NewStack(t), nil
-}
-
 // getFixture starts the shared stack on first use.
 func getFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -137,7 +108,7 @@ var testUsers = []struct {
 func setup() (*fixture, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := newStack()
+	s, err := testenv.NewSharedStack(func(f func()) { fixDone = append(fixDone, f) })
 	if err != nil {
 		return nil, err
 	}

@@ -146,6 +146,40 @@ func NewStack(t testing.TB) *Stack {
 	return &Stack{DB: db, Client: c, Engine: &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}, TaskQueue: tq, Worker: w}
 }
 
+// NewSharedStack starts a Stack that outlives any one test, for a package's
+// shared fixture: each cleanup is handed to onCleanup (to run when the
+// package's tests end), and a failure comes back as an error instead of
+// failing a test.
+func NewSharedStack(onCleanup func(func())) (s *Stack, err error) {
+	t := &sharedTB{onCleanup: onCleanup}
+	defer func() {
+		if r := recover(); r != nil {
+			if r == t {
+				err = t.failed
+				return
+			}
+			panic(r)
+		}
+	}()
+	return NewStack(t), nil
+}
+
+// sharedTB is the testing.TB NewSharedStack gives NewStack: Fatal stops
+// the setup with a panic that NewSharedStack turns back into an error.
+type sharedTB struct {
+	testing.TB
+	onCleanup func(func())
+	failed    error
+}
+
+func (t *sharedTB) Helper()          {}
+func (t *sharedTB) Cleanup(f func()) { t.onCleanup(f) }
+func (t *sharedTB) Fatal(args ...any) {
+	t.failed = fmt.Errorf("%s", fmt.Sprint(args...))
+	panic(t)
+}
+func (t *sharedTB) Fatalf(f string, args ...any) { t.Fatal(fmt.Sprintf(f, args...)) }
+
 // quiet drops SDK logs in tests.
 type quiet struct{}
 

@@ -126,7 +126,7 @@ func setup() (*fixture, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := newStack()
+	s, err := testenv.NewSharedStack(func(f func()) { cleanups = append(cleanups, f) })
 	if err != nil {
 		return nil, err
 	}
@@ -167,35 +167,6 @@ func setup() (*fixture, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// tb adapts the shared setup, which outlives any one test, to
-// testenv.NewStack: its cleanups run when the package's tests end.
-type tb struct {
-	testing.TB
-	failed error
-}
-
-func (t *tb) Helper()          {}
-func (t *tb) Cleanup(f func()) { cleanups = append(cleanups, f) }
-func (t *tb) Fatal(args ...any) {
-	t.failed = fmt.Errorf("%s", fmt.Sprint(args...))
-	panic(t)
-}
-func (t *tb) Fatalf(f string, args ...any) { t.Fatal(fmt.Sprintf(f, args...)) }
-
-func newStack() (s *testenv.Stack, err error) {
-	t := &tb{}
-	defer func() {
-		if r := recover(); r != nil {
-			if r == t {
-				err = t.failed
-				return
-			}
-			panic(r)
-		}
-	}()
-	return testenv.NewStack(t), nil
 }
 
 // startBrowser starts one headless Chromium for the package. The flags keep

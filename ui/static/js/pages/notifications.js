@@ -62,21 +62,31 @@ function item(n) {
     h('p', { class: 'notice-title' }, h('a', { href: taskHref(n.instance_id) }, !read ? h('span', { class: 'sr-only' }, '● ') : null, n.title)),
     n.body ? h('p', { class: 'notice-body' }, n.body) : null);
   if (!read) {
-    const btn = h('button', { type: 'button', class: 'btn-link small', 'aria-label': `${t('markRead')}：${n.title}` }, t('markRead'));
-    btn.addEventListener('click', async () => {
-      btn.disabled = true;
-      try {
-        const r = await api(`/notifications/${n.id}/read`, { method: 'POST' });
-        setUnread(r.unread_count);
-        li.classList.remove('unread');
-        li.querySelector('.dot')?.remove();
-        btn.remove();
-      } catch (e) {
-        toast(e.message, 'error');
-        btn.disabled = false;
-      }
+    const btn = markReadButton(n, () => {
+      li.classList.remove('unread');
+      li.querySelector('.dot')?.remove();
+      btn.remove();
     });
     li.append(btn);
   }
   return li;
+}
+
+// markReadButton is the 标为已读 button of one notification (here and in
+// the reminders beside 我的待办): it marks it read, updates the bell, then
+// calls done.
+export function markReadButton(n, done) {
+  const btn = h('button', { type: 'button', class: 'btn-link small', 'aria-label': `${t('markRead')}：${n.title}` }, t('markRead'));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      const r = await api(`/notifications/${n.id}/read`, { method: 'POST' });
+      setUnread(r.unread_count);
+      done();
+    } catch (e) {
+      toast(e.message, 'error');
+      btn.disabled = false;
+    }
+  });
+  return btn;
 }

@@ -10,6 +10,7 @@ import { h, field, taskLight, countdown, fmtDate, fmtDateTime, pageHeader, taskH
 import { pagedList } from '../list.js';
 import { every, onBus, setUnread } from '../state.js';
 import { planYears, sections } from '../plans-cache.js';
+import { markReadButton } from './notifications.js';
 
 export async function render(main, { query }) {
   const me = session.user;
@@ -116,17 +117,7 @@ export function taskRow(task) {
 }
 
 function reminderItem(n, reload) {
-  const btn = h('button', { type: 'button', class: 'btn-link small', 'aria-label': `${t('markRead')}：${n.title}` }, t('markRead'));
-  btn.addEventListener('click', async () => {
-    btn.disabled = true;
-    try {
-      const r = await api(`/notifications/${n.id}/read`, { method: 'POST' });
-      setUnread(r.unread_count);
-      reload();
-    } catch {
-      btn.disabled = false;
-    }
-  });
+  const btn = markReadButton(n, reload);
   return h('li', { class: ['reminder', n.urgent && 'urgent'] },
     h('a', { href: taskHref(n.instance_id) }, n.title),
     h('p', { class: 'small muted' }, `${label('event', n.kind, n.kind_label)} · ${fmtDateTime(n.at)}`),
