@@ -216,8 +216,13 @@ async function route() {
     } else if (r.allow && !r.allow(session.user)) {
       main.append(h('h1', { id: 'page-title', tabindex: '-1' }, t('forbidden')), h('p', null, h('a', { href: home() }, t('back'))));
     } else {
+      // Each navigation renders into a view of its own: a slow page that
+      // finishes after the user has moved on writes into its detached
+      // view, never over the page now shown.
+      const view = h('div', { class: 'view' });
+      main.append(view);
       const m = r.re.exec(path);
-      await r.page.render(main, { params: m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))), query, isCurrent: () => seq === renderSeq });
+      await r.page.render(view, { params: m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))), query, isCurrent: () => seq === renderSeq });
     }
   } catch (e) {
     if (seq !== renderSeq) return;
