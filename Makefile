@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: dev test build vet check bench
+.PHONY: dev test build vet check bench fuzz fuzz-short
 
 dev:
 	$(GO) run ./cmd/duban dev
@@ -12,6 +12,17 @@ dev:
 test: check
 	bash deploy/dev/test-deps.sh
 	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) fuzz-short
+
+# Go's native fuzzing over the API's input checks (JSON decoding, path and
+# query parameters). `go test` runs their seeds; these run the fuzzer itself,
+# briefly in `make test`, longer on demand (FUZZTIME=10m make fuzz).
+FUZZ_TARGETS = FuzzDecodeJSON FuzzQueryParameters
+FUZZTIME ?= 2m
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 10s ./api/input || exit 1; done
+fuzz:
+	@for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./api/input || exit 1; done
 
 # Formatting, vet, and the container image's binary (static, as the Dockerfile builds it).
 check:

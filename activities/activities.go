@@ -5,7 +5,11 @@ package activities
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/org"
@@ -54,6 +58,9 @@ type Activities struct {
 	// Notifier sends deliveries on email and webhooks; nil sends nothing
 	// (the inbox still has every notice).
 	Notifier Notifier
+	// Refused, when set, is told of every transition the store refused for
+	// good, for operators: the worker logs it and counts it in a metric.
+	Refused func(tr duban.Transition, err error)
 }
 
 // RecordResult says what a recorded transition left to do.
@@ -63,10 +70,23 @@ type RecordResult struct {
 	Deliver bool `json:"deliver,omitempty"`
 }
 
+// ErrRecordRefused is the type of the non-retryable error RecordTransition
+// returns when the store refuses a transition's content for good (the
+// database cannot hold it): retrying cannot help, so the workflow undoes the
+// change instead of waiting forever with a gap in the timeline.
+const ErrRecordRefused = "record_refused"
+
 // RecordTransition writes one transition of a task instance. Retried or
-// replayed, it never writes twice.
+// replayed, it never writes twice. Errors other than a refusal of the
+// content (the database down, a deadlock) are retried by the workflow.
 func (a *Activities) RecordTransition(ctx context.Context, tr duban.Transition) (RecordResult, error) {
 	if _, err := a.Store.ApplyTransition(ctx, tr); err != nil {
+		if duban.ErrorCode(err) == duban.EINVALID {
+			if a.Refused != nil {
+				a.Refused(tr, err)
+			}
+			return RecordResult{}, temporal.NewNonRetryableApplicationError(duban.ErrorMessage(err), ErrRecordRefused, err)
+		}
 		return RecordResult{}, err
 	}
 	if len(tr.Notices) == 0 || a.Notifier == nil {
@@ -74,4 +94,25 @@ func (a *Activities) RecordTransition(ctx context.Context, tr duban.Transition) 
 	}
 	pending, err := a.Store.PendingDeliveries(ctx, tr.Seq, []string{tr.InstanceID})
 	return RecordResult{Deliver: pending[tr.InstanceID]}, err
+}
+
+// RefusedRecorder is a Refused hook for a worker: it logs each refused
+// transition and counts it in duban_transitions_refused_total (by event
+// kind) on reg, when reg is set. A refusal means input got past the
+// validators that the database cannot hold: a bug to look into.
+func RefusedRecorder(log *slog.Logger, reg prometheus.Registerer) func(duban.Transition, error) {
+	var refused *prometheus.CounterVec
+	if reg != nil {
+		refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "duban_transitions_refused_total",
+			Help: "Transitions the store refused for good (the workflow undid them); each is a validator gap.",
+		}, []string{"kind"})
+		reg.MustRegister(refused)
+	}
+	return func(tr duban.Transition, err error) {
+		log.Error("transition refused by the store", "instance", tr.InstanceID, "seq", tr.Seq, "kind", tr.Kind, "err", err)
+		if refused != nil {
+			refused.WithLabelValues(string(tr.Kind)).Inc()
+		}
+	}
 }

@@ -3,11 +3,11 @@ package api
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/workflows"
@@ -23,11 +23,11 @@ func idempotencyKey(c *fiber.Ctx) (string, error) {
 		return randomID(16), nil
 	}
 	if len(k) > 100 {
-		return "", invalid("Idempotency-Key 无效", fieldError{Field: headerIdempotencyKey, Message: "最长 100 个字符"})
+		return "", input.Invalid("Idempotency-Key 无效", input.FieldError{Field: headerIdempotencyKey, Message: "最长 100 个字符"})
 	}
 	for _, r := range k {
 		if r < 0x21 || r > 0x7e {
-			return "", invalid("Idempotency-Key 无效", fieldError{Field: headerIdempotencyKey, Message: "只能包含可见 ASCII 字符"})
+			return "", input.Invalid("Idempotency-Key 无效", input.FieldError{Field: headerIdempotencyKey, Message: "只能包含可见 ASCII 字符"})
 		}
 	}
 	return strings.Clone(k), nil
@@ -78,57 +78,55 @@ func outcome(err error) string {
 type progressRequest struct {
 	Value    *int     `json:"value"`
 	Base     *int     `json:"base"`
-	Note     string   `json:"note"`
+	Note     string   `json:"note" text:"multiline"`
 	Evidence []string `json:"evidence"`
 }
 
 func (r *progressRequest) validate() error {
-	var errs []fieldError
-	if r.Value != nil && (*r.Value < 0 || *r.Value > 1_000_000) {
-		errs = append(errs, fieldError{Field: "value", Message: "进度应为 0 到 1000000 的整数"})
+	var errs []input.FieldError
+	if r.Value != nil && (*r.Value < 0 || *r.Value > duban.MaxCount) {
+		errs = append(errs, input.FieldError{Field: "value", Message: fmt.Sprintf("进度应为 0 到 %d 的整数", duban.MaxCount)})
 	}
-	if r.Base != nil && (*r.Base < 1 || *r.Base > 1_000_000) {
-		errs = append(errs, fieldError{Field: "base", Message: "基数应为 1 到 1000000 的整数"})
+	if r.Base != nil && (*r.Base < 1 || *r.Base > duban.MaxCount) {
+		errs = append(errs, input.FieldError{Field: "base", Message: fmt.Sprintf("基数应为 1 到 %d 的整数", duban.MaxCount)})
 	}
-	errs = append(errs, checkNote("note", r.Note, 2000)...)
+	errs = append(errs, checkNote("note", r.Note, duban.MaxNoteLength)...)
 	errs = append(errs, checkHashes(r.Evidence)...)
 	if len(errs) > 0 {
-		return invalid("进展报告有误", errs...)
+		return input.Invalid("进展报告有误", errs...)
 	}
 	return nil
 }
 
 type submitRequest struct {
-	Note     string   `json:"note"`
+	Note     string   `json:"note" text:"multiline"`
 	Evidence []string `json:"evidence"`
 }
 
 func (r *submitRequest) validate() error {
-	errs := append(checkNote("note", r.Note, 2000), checkHashes(r.Evidence)...)
+	errs := append(checkNote("note", r.Note, duban.MaxNoteLength), checkHashes(r.Evidence)...)
 	if len(errs) > 0 {
-		return invalid("提交内容有误", errs...)
+		return input.Invalid("提交内容有误", errs...)
 	}
 	return nil
 }
 
-func checkNote(field, v string, max int) []fieldError {
-	if !utf8.ValidString(v) {
-		return []fieldError{{Field: field, Message: "包含无效字符"}}
-	}
-	if utf8.RuneCountInString(v) > max {
-		return []fieldError{{Field: field, Message: fmt.Sprintf("最多 %d 个字", max)}}
+// checkNote checks a multi-line text a person typed (a note, a reason).
+func checkNote(field, v string, max int) []input.FieldError {
+	if msg := duban.TextProblem(v, max, true); msg != "" {
+		return []input.FieldError{{Field: field, Message: msg}}
 	}
 	return nil
 }
 
-func checkHashes(hs []string) []fieldError {
+func checkHashes(hs []string) []input.FieldError {
 	if len(hs) > 20 {
-		return []fieldError{{Field: "evidence", Message: "一次最多引用 20 个佐证材料"}}
+		return []input.FieldError{{Field: "evidence", Message: "一次最多引用 20 个佐证材料"}}
 	}
-	var errs []fieldError
+	var errs []input.FieldError
 	for i, h := range hs {
 		if !blob.ValidHash(h) {
-			errs = append(errs, fieldError{Field: fmt.Sprintf("evidence[%d]", i), Message: "应为文件的 SHA-256（64 位小写十六进制）"})
+			errs = append(errs, input.FieldError{Field: fmt.Sprintf("evidence[%d]", i), Message: "应为文件的 SHA-256（64 位小写十六进制）"})
 		}
 	}
 	return errs
@@ -156,7 +154,7 @@ func (s *server) reportProgress(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Value == nil && req.Base == nil && strings.TrimSpace(req.Note) == "" && len(req.Evidence) == 0 && len(uploaded) == 0 {
-		return invalid("进展报告不能为空", fieldError{Field: "note", Message: "请填写进度、说明或上传佐证材料"})
+		return input.Invalid("进展报告不能为空", input.FieldError{Field: "note", Message: "请填写进度、说明或上传佐证材料"})
 	}
 	ev, err := s.evidenceFor(c, in, req.Evidence, uploaded)
 	if err != nil {
@@ -212,24 +210,24 @@ func (s *server) evidenceFor(c *fiber.Ctx, in store.Instance, hashes []string, u
 type decisionRequest struct {
 	Step    *int   `json:"step"`
 	Approve *bool  `json:"approve"`
-	Reason  string `json:"reason"`
+	Reason  string `json:"reason" text:"multiline"`
 }
 
 func (r *decisionRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.Step == nil {
-		errs = append(errs, fieldError{Field: "step", Message: "必填：所审批的步骤（从 1 开始）"})
+		errs = append(errs, input.FieldError{Field: "step", Message: "必填：所审批的步骤（从 1 开始）"})
 	} else if *r.Step < 1 || *r.Step > 20 {
-		errs = append(errs, fieldError{Field: "step", Message: "步骤应为 1 到 20 的整数"})
+		errs = append(errs, input.FieldError{Field: "step", Message: "步骤应为 1 到 20 的整数"})
 	}
 	if r.Approve == nil {
-		errs = append(errs, fieldError{Field: "approve", Message: "必填：true 通过，false 退回"})
+		errs = append(errs, input.FieldError{Field: "approve", Message: "必填：true 通过，false 退回"})
 	} else if !*r.Approve && strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, fieldError{Field: "reason", Message: "退回时必须填写理由"})
+		errs = append(errs, input.FieldError{Field: "reason", Message: "退回时必须填写理由"})
 	}
-	errs = append(errs, checkNote("reason", r.Reason, 1000)...)
+	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
 	if len(errs) > 0 {
-		return invalid("审批内容有误", errs...)
+		return input.Invalid("审批内容有误", errs...)
 	}
 	return nil
 }
@@ -255,21 +253,21 @@ func (s *server) decide(c *fiber.Ctx) error {
 }
 
 type extensionRequest struct {
-	NewDue *date  `json:"new_due"`
-	Reason string `json:"reason"`
+	NewDue *input.Date `json:"new_due"`
+	Reason string      `json:"reason" text:"multiline"`
 }
 
 func (r *extensionRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.NewDue == nil {
-		errs = append(errs, fieldError{Field: "new_due", Message: "必填：新的截止日期（YYYY-MM-DD）"})
+		errs = append(errs, input.FieldError{Field: "new_due", Message: "必填：新的截止日期（YYYY-MM-DD）"})
 	}
 	if strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, fieldError{Field: "reason", Message: "申请延期必须填写理由"})
+		errs = append(errs, input.FieldError{Field: "reason", Message: "申请延期必须填写理由"})
 	}
-	errs = append(errs, checkNote("reason", r.Reason, 1000)...)
+	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
 	if len(errs) > 0 {
-		return invalid("延期申请有误", errs...)
+		return input.Invalid("延期申请有误", errs...)
 	}
 	return nil
 }
@@ -293,19 +291,19 @@ func (s *server) requestExtension(c *fiber.Ctx) error {
 
 type extensionDecisionRequest struct {
 	Approve *bool  `json:"approve"`
-	Reason  string `json:"reason"`
+	Reason  string `json:"reason" text:"multiline"`
 }
 
 func (r *extensionDecisionRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.Approve == nil {
-		errs = append(errs, fieldError{Field: "approve", Message: "必填：true 同意，false 不同意"})
+		errs = append(errs, input.FieldError{Field: "approve", Message: "必填：true 同意，false 不同意"})
 	} else if !*r.Approve && strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, fieldError{Field: "reason", Message: "不同意延期时必须填写理由"})
+		errs = append(errs, input.FieldError{Field: "reason", Message: "不同意延期时必须填写理由"})
 	}
-	errs = append(errs, checkNote("reason", r.Reason, 1000)...)
+	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
 	if len(errs) > 0 {
-		return invalid("延期审批内容有误", errs...)
+		return input.Invalid("延期审批内容有误", errs...)
 	}
 	return nil
 }
@@ -328,16 +326,16 @@ func (s *server) decideExtension(c *fiber.Ctx) error {
 }
 
 type cancelRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline"`
 }
 
 func (r *cancelRequest) validate() error {
-	errs := checkNote("reason", r.Reason, 1000)
+	errs := checkNote("reason", r.Reason, duban.MaxReasonLength)
 	if strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, fieldError{Field: "reason", Message: "撤销必须填写理由"})
+		errs = append(errs, input.FieldError{Field: "reason", Message: "撤销必须填写理由"})
 	}
 	if len(errs) > 0 {
-		return invalid("撤销内容有误", errs...)
+		return input.Invalid("撤销内容有误", errs...)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/password"
@@ -209,7 +210,7 @@ func (s *server) planUpload(c *fiber.Ctx) (string, []byte, error) {
 	case fiber.MIMEMultipartForm:
 		fh, err := c.FormFile("file")
 		if err != nil {
-			return "", nil, invalid("请上传计划文件", fieldError{Field: "file", Message: "请选择计划文件（YAML）"})
+			return "", nil, input.Invalid("请上传计划文件", input.FieldError{Field: "file", Message: "请选择计划文件（YAML）"})
 		}
 		if fh.Size > 2<<20 {
 			return "", nil, apiError(codeTooLarge, "计划文件不能超过 2 MB")
@@ -239,10 +240,10 @@ func (s *server) parsePlan(c *fiber.Ctx) (*plan.Plan, []byte, int, error) {
 		return nil, nil, 0, err
 	}
 	if len(src) == 0 {
-		return nil, nil, 0, invalid("计划文件为空", fieldError{Field: "file", Message: "计划文件为空"})
+		return nil, nil, 0, input.Invalid("计划文件为空", input.FieldError{Field: "file", Message: "计划文件为空"})
 	}
 	if !utf8.Valid(src) {
-		return nil, nil, 0, invalid("计划文件须为 UTF-8 编码", fieldError{Field: "file", Message: "文件不是 UTF-8 编码"})
+		return nil, nil, 0, input.Invalid("计划文件须为 UTF-8 编码", input.FieldError{Field: "file", Message: "文件不是 UTF-8 编码"})
 	}
 	h, err := s.units.get(c.UserContext())
 	if err != nil {
@@ -254,7 +255,7 @@ func (s *server) parsePlan(c *fiber.Ctx) (*plan.Plan, []byte, int, error) {
 	}
 	specs, err := plan.Expand(p, h, p.Year)
 	if err != nil {
-		return nil, nil, 0, invalid("计划无法展开为任务："+err.Error(), fieldError{Field: "file", Message: err.Error()})
+		return nil, nil, 0, input.Invalid("计划无法展开为任务："+err.Error(), input.FieldError{Field: "file", Message: err.Error()})
 	}
 	return p, src, len(specs), nil
 }
@@ -312,15 +313,15 @@ type launchRequest struct {
 }
 
 func (r *launchRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.Year != 0 && (r.Year < 2000 || r.Year > 2100) {
-		errs = append(errs, fieldError{Field: "year", Message: "年度应在 2000 到 2100 之间"})
+		errs = append(errs, input.FieldError{Field: "year", Message: "年度应在 2000 到 2100 之间"})
 	}
 	if len(r.Templates) > 200 {
-		errs = append(errs, fieldError{Field: "templates", Message: "模板过多"})
+		errs = append(errs, input.FieldError{Field: "templates", Message: "模板过多"})
 	}
 	if len(errs) > 0 {
-		return invalid("下达参数有误", errs...)
+		return input.Invalid("下达参数有误", errs...)
 	}
 	return nil
 }
@@ -357,7 +358,7 @@ func (s *server) launchPlan(c *fiber.Ctx) error {
 	}
 	for i, t := range req.Templates {
 		if !known[t] {
-			return invalid("模板不存在", fieldError{Field: fmt.Sprintf("templates[%d]", i), Message: fmt.Sprintf("计划中没有模板 %q", t)})
+			return input.Invalid("模板不存在", input.FieldError{Field: fmt.Sprintf("templates[%d]", i), Message: fmt.Sprintf("计划中没有模板 %q", t)})
 		}
 	}
 	// The launch is polled at once (GET /launches/{id}), before its workflow
@@ -481,21 +482,21 @@ type unitRequest struct {
 }
 
 func (r *unitRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	lvl, ok := duban.LevelOfCode(r.Code)
 	if !unitCodeRE.MatchString(r.Code) || !ok || lvl == duban.LevelProvince {
-		errs = append(errs, fieldError{Field: "code", Message: "区划代码应为 4、6、9 或 12 位数字"})
+		errs = append(errs, input.FieldError{Field: "code", Message: "区划代码应为 4、6、9 或 12 位数字"})
 	}
 	if strings.TrimSpace(r.Name) == "" || utf8.RuneCountInString(r.Name) > 60 {
-		errs = append(errs, fieldError{Field: "name", Message: "单位名称必填，最多 60 个字"})
+		errs = append(errs, input.FieldError{Field: "name", Message: "单位名称必填，最多 60 个字"})
 	}
 	if r.ParentCode == "" {
-		errs = append(errs, fieldError{Field: "parent_code", Message: "必填"})
+		errs = append(errs, input.FieldError{Field: "parent_code", Message: "必填"})
 	} else if !strings.HasPrefix(r.Code, r.ParentCode) {
-		errs = append(errs, fieldError{Field: "code", Message: "区划代码应以上级单位代码开头"})
+		errs = append(errs, input.FieldError{Field: "code", Message: "区划代码应以上级单位代码开头"})
 	}
 	if len(errs) > 0 {
-		return invalid("单位信息有误", errs...)
+		return input.Invalid("单位信息有误", errs...)
 	}
 	return nil
 }
@@ -520,7 +521,7 @@ func (s *server) createUnit(c *fiber.Ctx) error {
 	}
 	lvl, _ := duban.LevelOfCode(req.Code)
 	if lvl.Depth() != parent.Level.Depth()+1 {
-		return invalid("层级不符", fieldError{Field: "code", Message: fmt.Sprintf("%s的下级单位代码应为 %d 位", parent.Name, levelBelow(parent.Level).CodeLength())})
+		return input.Invalid("层级不符", input.FieldError{Field: "code", Message: fmt.Sprintf("%s的下级单位代码应为 %d 位", parent.Name, levelBelow(parent.Level).CodeLength())})
 	}
 	u, err := s.DB.CreateUnitAs(c.UserContext(), org.Unit{Code: req.Code, Name: strings.TrimSpace(req.Name), Level: lvl, ParentCode: parent.Code}, p.actor())
 	if err != nil {
@@ -548,7 +549,7 @@ type unitPatch struct {
 
 func (r *unitPatch) validate() error {
 	if r.Name == nil || strings.TrimSpace(*r.Name) == "" || utf8.RuneCountInString(*r.Name) > 60 {
-		return invalid("单位信息有误", fieldError{Field: "name", Message: "单位名称必填，最多 60 个字"})
+		return input.Invalid("单位信息有误", input.FieldError{Field: "name", Message: "单位名称必填，最多 60 个字"})
 	}
 	return nil
 }
@@ -618,11 +619,11 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 		}
 		f.Unit = unit
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
-	if f.AfterID, err = parseIDCursor(c.Query("cursor")); err != nil {
+	if f.AfterID, err = input.IDCursor(c.Query("cursor")); err != nil {
 		return err
 	}
 	f.Limit = limit + 1
@@ -680,50 +681,50 @@ type userRequest struct {
 }
 
 func (r *userRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if !usernameRE.MatchString(r.Username) {
-		errs = append(errs, fieldError{Field: "username", Message: "用户名为 2–64 位字母、数字、点、下划线或连字符"})
+		errs = append(errs, input.FieldError{Field: "username", Message: "用户名为 2–64 位字母、数字、点、下划线或连字符"})
 	}
 	if strings.TrimSpace(r.DisplayName) == "" || utf8.RuneCountInString(r.DisplayName) > 60 {
-		errs = append(errs, fieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
+		errs = append(errs, input.FieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
 	}
 	if r.UnitCode == "" {
-		errs = append(errs, fieldError{Field: "unit_code", Message: "必填"})
+		errs = append(errs, input.FieldError{Field: "unit_code", Message: "必填"})
 	}
 	errs = append(errs, checkRoles(r.Roles)...)
 	if r.Email != "" && (!strings.Contains(r.Email, "@") || len(r.Email) > 200) {
-		errs = append(errs, fieldError{Field: "email", Message: "邮箱格式不正确"})
+		errs = append(errs, input.FieldError{Field: "email", Message: "邮箱格式不正确"})
 	}
 	errs = append(errs, checkPassword("password", r.Password)...)
 	if len(errs) > 0 {
-		return invalid("用户信息有误", errs...)
+		return input.Invalid("用户信息有误", errs...)
 	}
 	return nil
 }
 
-func checkRoles(roles []duban.Role) []fieldError {
+func checkRoles(roles []duban.Role) []input.FieldError {
 	if len(roles) == 0 {
-		return []fieldError{{Field: "roles", Message: "至少需要一个角色"}}
+		return []input.FieldError{{Field: "roles", Message: "至少需要一个角色"}}
 	}
 	seen := map[duban.Role]bool{}
 	for i, r := range roles {
 		if !r.Valid() {
-			return []fieldError{{Field: fmt.Sprintf("roles[%d]", i), Message: "角色应为 official、approver、supervisor、admin 之一"}}
+			return []input.FieldError{{Field: fmt.Sprintf("roles[%d]", i), Message: "角色应为 official、approver、supervisor、admin 之一"}}
 		}
 		if seen[r] {
-			return []fieldError{{Field: fmt.Sprintf("roles[%d]", i), Message: "角色重复"}}
+			return []input.FieldError{{Field: fmt.Sprintf("roles[%d]", i), Message: "角色重复"}}
 		}
 		seen[r] = true
 	}
 	return nil
 }
 
-func checkPassword(field, pw string) []fieldError {
+func checkPassword(field, pw string) []input.FieldError {
 	if utf8.RuneCountInString(pw) < password.MinLength {
-		return []fieldError{{Field: field, Message: fmt.Sprintf("密码至少 %d 个字符", password.MinLength)}}
+		return []input.FieldError{{Field: field, Message: fmt.Sprintf("密码至少 %d 个字符", password.MinLength)}}
 	}
 	if len(pw) > 256 {
-		return []fieldError{{Field: field, Message: "密码过长"}}
+		return []input.FieldError{{Field: field, Message: "密码过长"}}
 	}
 	return nil
 }
@@ -760,7 +761,7 @@ func (s *server) checkManagedUnit(c *fiber.Ctx, p *principal, code string) error
 		return err
 	}
 	if _, ok := h.Get(code); !ok || !p.manages(code) {
-		return invalid("单位不存在", fieldError{Field: "unit_code", Message: fmt.Sprintf("单位 %s 不存在或不在您的管理范围内", truncateRunes(code, 20))})
+		return input.Invalid("单位不存在", input.FieldError{Field: "unit_code", Message: fmt.Sprintf("单位 %s 不存在或不在您的管理范围内", truncateRunes(code, 20))})
 	}
 	return nil
 }
@@ -776,21 +777,21 @@ type userPatch struct {
 }
 
 func (r *userPatch) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.DisplayName != nil && (strings.TrimSpace(*r.DisplayName) == "" || utf8.RuneCountInString(*r.DisplayName) > 60) {
-		errs = append(errs, fieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
+		errs = append(errs, input.FieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
 	}
 	if r.Roles != nil {
 		errs = append(errs, checkRoles(*r.Roles)...)
 	}
 	if r.Email != nil && *r.Email != "" && (!strings.Contains(*r.Email, "@") || len(*r.Email) > 200) {
-		errs = append(errs, fieldError{Field: "email", Message: "邮箱格式不正确"})
+		errs = append(errs, input.FieldError{Field: "email", Message: "邮箱格式不正确"})
 	}
 	if r.Password != nil {
 		errs = append(errs, checkPassword("password", *r.Password)...)
 	}
 	if len(errs) > 0 {
-		return invalid("用户信息有误", errs...)
+		return input.Invalid("用户信息有误", errs...)
 	}
 	return nil
 }
@@ -880,7 +881,7 @@ func actorParam(v string) (id int64, username string, err error) {
 	case usernameRE.MatchString(v):
 		return 0, v, nil
 	}
-	return 0, "", invalid("参数有误", fieldError{Field: "actor", Message: "应为用户名或用户编号"})
+	return 0, "", input.Invalid("参数有误", input.FieldError{Field: "actor", Message: "应为用户名或用户编号"})
 }
 
 // listAudit is the audit trail of objects under the caller's unit (or a
@@ -906,21 +907,21 @@ func (s *server) listAudit(c *fiber.Ctx) error {
 	if f.ActorID, f.ActorUsername, err = actorParam(c.Query("actor")); err != nil {
 		return err
 	}
-	if f.From, err = dateParam(c, "from"); err != nil {
+	if f.From, err = input.DateParam(c, "from"); err != nil {
 		return err
 	}
-	if f.To, err = dateParam(c, "to"); err != nil {
+	if f.To, err = input.DateParam(c, "to"); err != nil {
 		return err
 	}
 	if f.To != nil && len(c.Query("to")) == len("2006-01-02") {
 		end := f.To.AddDate(0, 0, 1) // through the end of that day
 		f.To = &end
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
-	if f.BeforeID, err = parseIDCursor(c.Query("cursor")); err != nil {
+	if f.BeforeID, err = input.IDCursor(c.Query("cursor")); err != nil {
 		return err
 	}
 	f.Limit = limit + 1

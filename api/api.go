@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/org"
@@ -187,7 +188,7 @@ func New(d Deps) *fiber.App {
 
 	// Order: recover, request id and logging, security headers, limits, auth.
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
-	app.Use(s.requestID, s.observe)
+	app.Use(s.requestID, s.observe, input.RefuseControl)
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 		XFrameOptions:         "DENY",

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/workflows"
 )
@@ -22,7 +23,7 @@ func (s *server) listApprovals(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (s *server) listApprovals(c *fiber.Ctx) error {
 	case "extension":
 		rows, err = s.DB.WaitingExtensions(c.UserContext(), p.unit(), after, limit+1)
 	default:
-		return invalid("参数有误", fieldError{Field: "kind", Message: "应为 step（审批）或 extension（延期申请）"})
+		return input.Invalid("参数有误", input.FieldError{Field: "kind", Message: "应为 step（审批）或 extension（延期申请）"})
 	}
 	if err != nil {
 		return err
@@ -63,34 +64,34 @@ type bulkItem struct {
 
 type bulkRequest struct {
 	Items  []bulkItem `json:"items"`
-	Reason string     `json:"reason"`
+	Reason string     `json:"reason" text:"multiline"`
 }
 
 const maxBulk = 100
 
 func (r *bulkRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	switch {
 	case len(r.Items) == 0:
-		errs = append(errs, fieldError{Field: "items", Message: "请选择要通过的任务"})
+		errs = append(errs, input.FieldError{Field: "items", Message: "请选择要通过的任务"})
 	case len(r.Items) > maxBulk:
-		errs = append(errs, fieldError{Field: "items", Message: fmt.Sprintf("一次最多批量通过 %d 项", maxBulk)})
+		errs = append(errs, input.FieldError{Field: "items", Message: fmt.Sprintf("一次最多批量通过 %d 项", maxBulk)})
 	}
 	seen := map[string]bool{}
 	for i, it := range r.Items {
 		if it.InstanceID == "" || len(it.InstanceID) > 200 {
-			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "必填"})
+			errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "必填"})
 		} else if seen[it.InstanceID] {
-			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "重复的任务"})
+			errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "重复的任务"})
 		}
 		seen[it.InstanceID] = true
 		if it.Step == nil || *it.Step < 1 {
-			errs = append(errs, fieldError{Field: fmt.Sprintf("items[%d].step", i), Message: "必填：所审批的步骤（从 1 开始）"})
+			errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].step", i), Message: "必填：所审批的步骤（从 1 开始）"})
 		}
 	}
-	errs = append(errs, checkNote("reason", r.Reason, 1000)...)
+	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
 	if len(errs) > 0 {
-		return invalid("批量审批内容有误", errs...)
+		return input.Invalid("批量审批内容有误", errs...)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/store"
 )
@@ -199,19 +200,19 @@ type loginRequest struct {
 }
 
 func (r *loginRequest) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if strings.TrimSpace(r.Username) == "" {
-		errs = append(errs, fieldError{Field: "username", Message: "请输入用户名"})
+		errs = append(errs, input.FieldError{Field: "username", Message: "请输入用户名"})
 	} else if len(r.Username) > 64 {
-		errs = append(errs, fieldError{Field: "username", Message: "用户名过长"})
+		errs = append(errs, input.FieldError{Field: "username", Message: "用户名过长"})
 	}
 	if r.Password == "" {
-		errs = append(errs, fieldError{Field: "password", Message: "请输入密码"})
+		errs = append(errs, input.FieldError{Field: "password", Message: "请输入密码"})
 	} else if len(r.Password) > 256 {
-		errs = append(errs, fieldError{Field: "password", Message: "密码过长"})
+		errs = append(errs, input.FieldError{Field: "password", Message: "密码过长"})
 	}
 	if len(errs) > 0 {
-		return invalid("请填写用户名和密码", errs...)
+		return input.Invalid("请填写用户名和密码", errs...)
 	}
 	return nil
 }
@@ -248,11 +249,13 @@ func (s *server) login(c *fiber.Ctx) error {
 		retryAfter(c, wait.Seconds())
 		return apiError(duban.ETOOMANY, "此账号登录尝试过于频繁，请 %d 秒后再试", int(wait.Seconds()+1))
 	}
-	lock, err := s.DB.LoginLockOf(ctx, username)
+	// The lockout test and the reservation of this check are one step, so
+	// a burst of attempts cannot check more passwords than the lock allows.
+	lock, allowed, err := s.DB.BeginLogin(ctx, username, now, s.lim.LockoutFailures, s.lim.LockoutFor)
 	if err != nil {
 		return err
 	}
-	if lock.Locked(now) {
+	if !allowed {
 		s.metrics.logins.WithLabelValues("locked").Inc()
 		return s.locked(c, *lock.LockedUntil)
 	}
@@ -265,11 +268,14 @@ func (s *server) login(c *fiber.Ctx) error {
 	if !found {
 		hash = s.dummy // the same work whether or not the user exists
 	}
-	if err := s.checkPassword(c, hash, req.Password); err != nil || !found {
-		if err != nil && !errors.Is(err, password.ErrMismatch) && found {
-			s.log.Error("password check", "user", u.ID, "err", err)
-		}
-		lock, lerr := s.DB.RecordLoginFailure(ctx, username, now, s.lim.LockoutFailures, s.lim.LockoutFor)
+	err = s.checkPassword(c, hash, req.Password)
+	if err != nil && !errors.Is(err, password.ErrMismatch) && found {
+		s.log.Error("password check", "user", u.ID, "err", err)
+	}
+	// A disabled account answers a right password as it answers a wrong
+	// one: the answer says nothing about the password.
+	if err != nil || !found || u.Disabled {
+		lock, lerr := s.DB.FinishLogin(ctx, username, now, s.lim.LockoutFailures, s.lim.LockoutFor)
 		if lerr != nil {
 			return lerr
 		}
@@ -277,16 +283,16 @@ func (s *server) login(c *fiber.Ctx) error {
 			s.metrics.logins.WithLabelValues("locked").Inc()
 			return s.locked(c, *lock.LockedUntil)
 		}
-		s.metrics.logins.WithLabelValues("failed").Inc()
+		outcome := "failed"
+		if found && u.Disabled {
+			outcome = "disabled"
+		}
+		s.metrics.logins.WithLabelValues(outcome).Inc()
 		left := s.lim.LockoutFailures - lock.Failures
 		if left <= 2 {
 			return unauthorized(c, fmt.Sprintf("用户名或密码错误（再错 %d 次账号将被锁定 %d 分钟）", left, int(s.lim.LockoutFor.Minutes())))
 		}
 		return unauthorized(c, "用户名或密码错误")
-	}
-	if u.Disabled {
-		s.metrics.logins.WithLabelValues("disabled").Inc()
-		return unauthorized(c, "账号已停用，请联系管理员")
 	}
 	if err := s.DB.ClearLoginFailures(ctx, username); err != nil {
 		return err
@@ -341,7 +347,7 @@ type refreshRequest struct {
 
 func (r *refreshRequest) validate() error {
 	if r.RefreshToken == "" {
-		return invalid("缺少刷新令牌", fieldError{Field: "refresh_token", Message: "必填"})
+		return input.Invalid("缺少刷新令牌", input.FieldError{Field: "refresh_token", Message: "必填"})
 	}
 	return nil
 }
@@ -437,17 +443,17 @@ type passwordChange struct {
 }
 
 func (r *passwordChange) validate() error {
-	var errs []fieldError
+	var errs []input.FieldError
 	if r.Current == "" {
-		errs = append(errs, fieldError{Field: "current_password", Message: "请输入当前密码"})
+		errs = append(errs, input.FieldError{Field: "current_password", Message: "请输入当前密码"})
 	}
 	if utf8.RuneCountInString(r.New) < password.MinLength {
-		errs = append(errs, fieldError{Field: "new_password", Message: fmt.Sprintf("新密码至少 %d 个字符", password.MinLength)})
+		errs = append(errs, input.FieldError{Field: "new_password", Message: fmt.Sprintf("新密码至少 %d 个字符", password.MinLength)})
 	} else if len(r.New) > 256 {
-		errs = append(errs, fieldError{Field: "new_password", Message: "新密码过长"})
+		errs = append(errs, input.FieldError{Field: "new_password", Message: "新密码过长"})
 	}
 	if len(errs) > 0 {
-		return invalid("密码修改信息有误", errs...)
+		return input.Invalid("密码修改信息有误", errs...)
 	}
 	return nil
 }
@@ -466,7 +472,7 @@ func (s *server) changePassword(c *fiber.Ctx) error {
 	}
 	if err := s.checkPassword(c, p.User.PasswordHash, req.Current); err != nil {
 		if errors.Is(err, password.ErrMismatch) {
-			return invalid("当前密码不正确", fieldError{Field: "current_password", Message: "当前密码不正确"})
+			return input.Invalid("当前密码不正确", input.FieldError{Field: "current_password", Message: "当前密码不正确"})
 		}
 		return err
 	}

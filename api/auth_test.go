@@ -88,10 +88,18 @@ func TestLoginRefusesWrongPasswordUnknownUserAndDisabled(t *testing.T) {
 
 	login(t, f, "", "").problem(t, 422, "invalid")
 
-	_, err := f.stack.DB.UpdateUserAs(context.Background(), u.ID, store.UserChange{Disabled: ptr(true)}, duban.System)
-	require.NoError(t, err)
-	p := login(t, f, "login-bad", pw).problem(t, 401, "unauthorized")
-	require.Contains(t, p["detail"], "停用")
+	// A disabled account answers the right password as it answers a wrong
+	// one: the answer tells nothing about the password.
+	// (Two accounts, so both answers are a first failure.)
+	u2 := newUser(t, f, "login-bad2", "430102", duban.RoleOfficial)
+	for _, id := range []int64{u.ID, u2.ID} {
+		_, err := f.stack.DB.UpdateUserAs(context.Background(), id, store.UserChange{Disabled: ptr(true), Unlock: true}, duban.System)
+		require.NoError(t, err)
+	}
+	right := login(t, f, "login-bad", pw)
+	wrongToo := login(t, f, "login-bad2", "still not the password")
+	require.Equal(t, right.problem(t, 401, "unauthorized")["detail"], wrongToo.problem(t, 401, "unauthorized")["detail"])
+	require.NotContains(t, string(right.body), "停用")
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/store"
 )
@@ -94,7 +95,7 @@ func (s *server) boardScope(c *fiber.Ctx) (boardScope, error) {
 		return boardScope{}, err
 	}
 	b := boardScope{unit: u, planID: c.Query("plan"), h: h}
-	if y, ok, err := intParam(c, "year", 2000, 2100); err != nil {
+	if y, ok, err := input.IntParam(c, "year", 2000, 2100); err != nil {
 		return b, err
 	} else if ok {
 		b.year = y
@@ -221,18 +222,18 @@ func (s *server) overdueFilter(c *fiber.Ctx, b boardScope) (store.OverdueFilter,
 	f := store.OverdueFilter{Unit: b.unit.Code, PlanID: b.planID, Year: b.year, Section: c.Query("section")}
 	if lvl := c.Query("level"); lvl != "" {
 		if !duban.Level(lvl).Valid() {
-			return f, invalid("参数有误", fieldError{Field: "level", Message: "层级应为 province、city、county、township 之一"})
+			return f, input.Invalid("参数有误", input.FieldError{Field: "level", Message: "层级应为 province、city、county、township 之一"})
 		}
 		f.Level = duban.Level(lvl)
 	}
 	now := s.planNow()
-	if n, ok, err := intParam(c, "min_days_late", 0, 3660); err != nil {
+	if n, ok, err := input.IntParam(c, "min_days_late", 0, 3660); err != nil {
 		return f, err
 	} else if ok {
 		t := now.Add(-time.Duration(n) * 24 * time.Hour)
 		f.LateSince = &t
 	}
-	if n, ok, err := intParam(c, "max_days_late", 0, 3660); err != nil {
+	if n, ok, err := input.IntParam(c, "max_days_late", 0, 3660); err != nil {
 		return f, err
 	} else if ok {
 		t := now.Add(-time.Duration(n+1) * 24 * time.Hour)
@@ -252,7 +253,7 @@ func (s *server) boardOverdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
@@ -285,7 +286,7 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 	}
 	report, format := c.Query("report", "rollup"), c.Query("format", "xlsx")
 	if format != "csv" && format != "xlsx" {
-		return invalid("参数有误", fieldError{Field: "format", Message: "应为 csv 或 xlsx"})
+		return input.Invalid("参数有误", input.FieldError{Field: "format", Message: "应为 csv 或 xlsx"})
 	}
 	var header []string
 	var rows [][]any
@@ -336,7 +337,7 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 			f.After = &store.Keyset{At: *last.OverdueSince, ID: last.ID}
 		}
 	default:
-		return invalid("参数有误", fieldError{Field: "report", Message: "应为 rollup、ranking 或 overdue"})
+		return input.Invalid("参数有误", input.FieldError{Field: "report", Message: "应为 rollup、ranking 或 overdue"})
 	}
 	name := fmt.Sprintf("督办-%s-%s-%s-%d.%s", title, b.unit.Name, b.planID, b.year, format)
 	var body []byte

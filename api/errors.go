@@ -10,12 +10,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/plan"
 )
 
 // Problem codes beyond duban's: each names one thing a client can act on.
 const (
-	codeMalformed      = "malformed_json"
 	codeAccountLocked  = "account_locked"
 	codeTooLarge       = "payload_too_large"
 	codeMediaType      = "unsupported_media_type"
@@ -31,7 +31,7 @@ var problemInfo = map[string]struct {
 	title  string
 }{
 	duban.EINVALID:      {fiber.StatusUnprocessableEntity, "请求内容有误"},
-	codeMalformed:       {fiber.StatusBadRequest, "请求格式错误"},
+	input.CodeMalformed: {fiber.StatusBadRequest, "请求格式错误"},
 	duban.ENOTFOUND:     {fiber.StatusNotFound, "对象不存在"},
 	duban.ECONFLICT:     {fiber.StatusConflict, "操作与当前状态冲突"},
 	duban.EFORBIDDEN:    {fiber.StatusForbidden, "无权执行此操作"},
@@ -49,40 +49,14 @@ var problemInfo = map[string]struct {
 
 // problem is an RFC 9457 problem document.
 type problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Code      string       `json:"code"`
-	Instance  string       `json:"instance,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
-	Errors    []fieldError `json:"errors,omitempty"`
-}
-
-// fieldError names one wrong input. Line and Column locate it in an
-// uploaded file (a plan).
-type fieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-}
-
-// invalidError is a validation failure naming one or more fields.
-type invalidError struct {
-	code    string // duban.EINVALID or codeMalformed
-	message string
-	fields  []fieldError
-}
-
-func (e *invalidError) Error() string { return fmt.Sprintf("%s: %s %v", e.code, e.message, e.fields) }
-
-func invalid(message string, fields ...fieldError) error {
-	return &invalidError{code: duban.EINVALID, message: message, fields: fields}
-}
-
-func malformed(message string) error {
-	return &invalidError{code: codeMalformed, message: message}
+	Type      string             `json:"type"`
+	Title     string             `json:"title"`
+	Status    int                `json:"status"`
+	Detail    string             `json:"detail,omitempty"`
+	Code      string             `json:"code"`
+	Instance  string             `json:"instance,omitempty"`
+	RequestID string             `json:"request_id,omitempty"`
+	Errors    []input.FieldError `json:"errors,omitempty"`
 }
 
 func apiError(code, format string, args ...any) error { return duban.Errorf(code, format, args...) }
@@ -97,23 +71,23 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		p.RequestID = id
 	}
 	var (
-		inv   *invalidError
+		inv   *input.Error
 		de    *duban.Error
 		fe    *fiber.Error
 		perrs plan.ValidationErrors
 	)
 	switch {
 	case errors.As(err, &inv):
-		p.Code, p.Detail, p.Errors = inv.code, inv.message, inv.fields
+		p.Code, p.Detail, p.Errors = inv.Code, inv.Message, inv.Fields
 	case errors.As(err, &perrs):
 		p.Code, p.Detail = duban.EINVALID, fmt.Sprintf("计划文件有 %d 处错误", len(perrs))
 		for _, e := range perrs {
-			p.Errors = append(p.Errors, fieldError{Field: e.Field, Message: e.Message, Line: e.Line, Column: e.Column})
+			p.Errors = append(p.Errors, input.FieldError{Field: e.Field, Message: e.Message, Line: e.Line, Column: e.Column})
 		}
 	case errors.As(err, &de):
 		p.Code, p.Detail = de.Code, de.Message
 		if de.Field != "" {
-			p.Errors = []fieldError{{Field: de.Field, Message: de.Message}}
+			p.Errors = []input.FieldError{{Field: de.Field, Message: de.Message}}
 		}
 		if _, ok := problemInfo[p.Code]; !ok {
 			p.Code, p.Detail = duban.EINTERNAL, ""
@@ -165,7 +139,7 @@ func fiberCode(status int) string {
 		return codeUnavailable
 	}
 	if status >= 400 && status < 500 {
-		return codeMalformed
+		return input.CodeMalformed
 	}
 	return duban.EINTERNAL
 }

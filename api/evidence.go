@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/store"
 )
@@ -63,7 +65,7 @@ func isMultipart(c *fiber.Ctx) bool {
 func cleanFileName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' {
+		if unicode.IsControl(r) || r == '"' || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
 			return -1
 		}
 		return r
@@ -84,24 +86,22 @@ func cleanFileName(name string) string {
 func (s *server) storeFiles(c *fiber.Ctx, p *principal, in store.Instance, form *multipart.Form) ([]duban.Evidence, error) {
 	files := form.File["file"]
 	if len(files) > s.lim.MaxUploadFiles {
-		return nil, invalid("文件过多", fieldError{Field: "file", Message: fmt.Sprintf("一次最多上传 %d 个文件", s.lim.MaxUploadFiles)})
+		return nil, input.Invalid("文件过多", input.FieldError{Field: "file", Message: fmt.Sprintf("一次最多上传 %d 个文件", s.lim.MaxUploadFiles)})
 	}
 	var out []duban.Evidence
 	for i, fh := range files {
 		field := fmt.Sprintf("file[%d]", i)
 		name := cleanFileName(fh.Filename)
 		if fh.Size > s.lim.MaxUploadBytes {
-			return nil, &invalidError{code: codeTooLarge, message: "文件过大",
-				fields: []fieldError{{Field: field, Message: fmt.Sprintf("%s 超过 %d MB", name, s.lim.MaxUploadBytes>>20)}}}
+			return nil, &input.Error{Code: codeTooLarge, Message: "文件过大", Fields: []input.FieldError{{Field: field, Message: fmt.Sprintf("%s 超过 %d MB", name, s.lim.MaxUploadBytes>>20)}}}
 		}
 		if fh.Size == 0 {
-			return nil, invalid("文件为空", fieldError{Field: field, Message: name + " 是空文件"})
+			return nil, input.Invalid("文件为空", input.FieldError{Field: field, Message: name + " 是空文件"})
 		}
 		ext := strings.ToLower(path.Ext(name))
 		kind, ok := evidenceTypes[ext]
 		if !ok {
-			return nil, &invalidError{code: codeMediaType, message: "不支持的文件类型",
-				fields: []fieldError{{Field: field, Message: fmt.Sprintf("%s：只接受 %s 文件", name, allowedExtensions)}}}
+			return nil, &input.Error{Code: codeMediaType, Message: "不支持的文件类型", Fields: []input.FieldError{{Field: field, Message: fmt.Sprintf("%s：只接受 %s 文件", name, allowedExtensions)}}}
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -116,14 +116,12 @@ func (s *server) storeFiles(c *fiber.Ctx, p *principal, in store.Instance, form 
 		head = head[:n]
 		if !kind.matches(head) {
 			f.Close()
-			return nil, &invalidError{code: codeMediaType, message: "文件内容与类型不符",
-				fields: []fieldError{{Field: field, Message: fmt.Sprintf("%s 的内容不是 %s 文件", name, strings.TrimPrefix(ext, "."))}}}
+			return nil, &input.Error{Code: codeMediaType, Message: "文件内容与类型不符", Fields: []input.FieldError{{Field: field, Message: fmt.Sprintf("%s 的内容不是 %s 文件", name, strings.TrimPrefix(ext, "."))}}}
 		}
 		info, err := s.Blobs.Put(c.UserContext(), io.MultiReader(bytes.NewReader(head), f), s.lim.MaxUploadBytes)
 		f.Close()
 		if errors.Is(err, blob.ErrTooLarge) {
-			return nil, &invalidError{code: codeTooLarge, message: "文件过大",
-				fields: []fieldError{{Field: field, Message: fmt.Sprintf("%s 超过 %d MB", name, s.lim.MaxUploadBytes>>20)}}}
+			return nil, &input.Error{Code: codeTooLarge, Message: "文件过大", Fields: []input.FieldError{{Field: field, Message: fmt.Sprintf("%s 超过 %d MB", name, s.lim.MaxUploadBytes>>20)}}}
 		}
 		if err != nil {
 			return nil, err
@@ -156,10 +154,10 @@ func (s *server) uploadEvidence(c *fiber.Ctx) error {
 	}
 	form, err := c.MultipartForm()
 	if err != nil {
-		return malformed("multipart 请求体无法解析")
+		return input.Malformed("multipart 请求体无法解析")
 	}
 	if len(form.File["file"]) == 0 {
-		return invalid("没有文件", fieldError{Field: "file", Message: "请选择要上传的文件"})
+		return input.Invalid("没有文件", input.FieldError{Field: "file", Message: "请选择要上传的文件"})
 	}
 	files, err := s.storeFiles(c, p, in, form)
 	if err != nil {
@@ -178,19 +176,19 @@ func (s *server) uploadEvidence(c *fiber.Ctx) error {
 func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance, req *progressRequest) ([]duban.Evidence, error) {
 	form, err := c.MultipartForm()
 	if err != nil {
-		return nil, malformed("multipart 请求体无法解析")
+		return nil, input.Malformed("multipart 请求体无法解析")
 	}
-	var errs []fieldError
+	var errs []input.FieldError
 	for name := range form.Value {
 		switch name {
 		case "value", "base", "note", "evidence":
 		default:
-			errs = append(errs, fieldError{Field: name, Message: "未知字段"})
+			errs = append(errs, input.FieldError{Field: name, Message: "未知字段"})
 		}
 	}
 	for name := range form.File {
 		if name != "file" {
-			errs = append(errs, fieldError{Field: name, Message: "未知字段（文件字段名应为 file）"})
+			errs = append(errs, input.FieldError{Field: name, Message: "未知字段（文件字段名应为 file）"})
 		}
 	}
 	num := func(name string) *int {
@@ -200,7 +198,7 @@ func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance,
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(vs[0]))
 		if err != nil {
-			errs = append(errs, fieldError{Field: name, Message: "应为整数"})
+			errs = append(errs, input.FieldError{Field: name, Message: "应为整数"})
 			return nil
 		}
 		return &n
@@ -211,7 +209,7 @@ func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance,
 	}
 	req.Evidence = form.Value["evidence"]
 	if len(errs) > 0 {
-		return nil, invalid("请求包含错误字段", errs...)
+		return nil, input.Invalid("请求包含错误字段", errs...)
 	}
 	if err := req.validate(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/store"
 )
 
@@ -31,15 +32,15 @@ func (s *server) listNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	unread, err := boolParam(c, "unread")
+	unread, err := input.BoolParam(c, "unread")
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
-	before, err := parseIDCursor(c.Query("cursor"))
+	before, err := input.IDCursor(c.Query("cursor"))
 	if err != nil {
 		return err
 	}
@@ -66,10 +67,10 @@ type markReadRequest struct {
 
 func (r *markReadRequest) validate() error {
 	if !r.All && len(r.IDs) == 0 {
-		return invalid("请指定要标记为已读的通知", fieldError{Field: "ids", Message: "请给出通知编号，或用 all: true 全部标记"})
+		return input.Invalid("请指定要标记为已读的通知", input.FieldError{Field: "ids", Message: "请给出通知编号，或用 all: true 全部标记"})
 	}
 	if len(r.IDs) > 500 {
-		return invalid("通知过多", fieldError{Field: "ids", Message: "一次最多 500 条"})
+		return input.Invalid("通知过多", input.FieldError{Field: "ids", Message: "一次最多 500 条"})
 	}
 	return nil
 }
@@ -157,7 +158,7 @@ func (s *server) stream(c *fiber.Ctx) error {
 	if v := c.Get("Last-Event-ID", c.Query("last_event_id")); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return invalid("Last-Event-ID 无效", fieldError{Field: "Last-Event-ID", Message: "应为通知编号"})
+			return input.Invalid("Last-Event-ID 无效", input.FieldError{Field: "Last-Event-ID", Message: "应为通知编号"})
 		}
 		last = n
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/store"
 )
@@ -138,7 +139,7 @@ func (s *server) listTasks(c *fiber.Ctx) error {
 		return err
 	}
 	f := store.InstanceFilter{Unit: unit.Code, PlanID: c.Query("plan"), Section: c.Query("section")}
-	sub, err := boolParam(c, "subtree")
+	sub, err := input.BoolParam(c, "subtree")
 	if err != nil {
 		return err
 	}
@@ -150,19 +151,19 @@ func (s *server) listTasks(c *fiber.Ctx) error {
 	}
 	if lvl := c.Query("level"); lvl != "" {
 		if !duban.Level(lvl).Valid() {
-			return invalid("参数有误", fieldError{Field: "level", Message: "层级应为 province、city、county、township 之一"})
+			return input.Invalid("参数有误", input.FieldError{Field: "level", Message: "层级应为 province、city、county、township 之一"})
 		}
 		f.Level = duban.Level(lvl)
 	}
 	if f.Statuses, err = statusParam(c); err != nil {
 		return err
 	}
-	if y, ok, err := intParam(c, "year", 2000, 2100); err != nil {
+	if y, ok, err := input.IntParam(c, "year", 2000, 2100); err != nil {
 		return err
 	} else if ok {
 		f.Year = y
 	}
-	before, err := dateParam(c, "due_before")
+	before, err := input.DateParam(c, "due_before")
 	if err != nil {
 		return err
 	}
@@ -170,10 +171,10 @@ func (s *server) listTasks(c *fiber.Ctx) error {
 		end := before.AddDate(0, 0, 1) // due on or before that day
 		f.DueBefore = &end
 	}
-	if f.Overdue, err = boolParam(c, "overdue"); err != nil {
+	if f.Overdue, err = input.BoolParam(c, "overdue"); err != nil {
 		return err
 	}
-	limit, err := limitParam(c)
+	limit, err := input.Limit(c)
 	if err != nil {
 		return err
 	}
@@ -210,7 +211,7 @@ func statusParam(c *fiber.Ctx) ([]duban.Status, error) {
 		case duban.StatusAssigned, duban.StatusInProgress, duban.StatusSubmitted, duban.StatusCompleted, duban.StatusCancelled:
 			out = append(out, st)
 		default:
-			return nil, invalid("参数有误", fieldError{Field: "status",
+			return nil, input.Invalid("参数有误", input.FieldError{Field: "status",
 				Message: "状态应为 assigned、in_progress、submitted、completed、cancelled、open 或 finished"})
 		}
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/duban-dev/duban"
 )
 
 // decoder fills plan structs from a YAML AST strictly: unknown and duplicate
@@ -71,6 +73,12 @@ func (d *decoder) value(path string, n ast.Node, v reflect.Value) {
 		text, ok := scalarText(n)
 		if !ok || n.Type() == ast.BoolType {
 			d.typeError(path, n, "文本")
+			return
+		}
+		// Plan texts may run over lines; nothing may hold NUL or another
+		// control character, which the database would refuse at import.
+		if msg := duban.TextProblem(text, 0, true); msg != "" {
+			d.fail(path, "文本%s", msg)
 			return
 		}
 		v.SetString(text)

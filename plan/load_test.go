@@ -270,3 +270,35 @@ func TestParseAnchors(t *testing.T) {
 		t.Errorf("aliased responsible = %v", got)
 	}
 }
+
+// TestControlCharactersInPlanTextsAreErrors: a NUL or an escape in any text
+// of a plan file is an error at its line, not a failed import.
+func TestControlCharactersInPlanTextsAreErrors(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	var at int
+	for i, l := range lines {
+		if strings.Contains(l, "title:") {
+			at = i
+			k := strings.Index(l, "title: ") + len("title: ")
+			lines[i] = l[:k] + `"\0\e` + l[k:] + `"`
+			break
+		}
+	}
+	_, errs := parse(t, "bad.yaml", []byte(strings.Join(lines, "\n")))
+	if len(errs) == 0 {
+		t.Fatal("a title holding NUL was accepted")
+	}
+	found := false
+	for _, e := range errs {
+		if e.Line == at+1 && strings.Contains(e.Message, "NUL") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no error naming NUL at line %d: %v", at+1, errs)
+	}
+}

@@ -64,7 +64,7 @@ func (db *DB) CreateUserAs(ctx context.Context, u User, actor duban.Actor) (User
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+userCols,
 			u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash))
 		if err != nil {
-			return translate(err, "用户 "+u.Username)
+			return translateUser(err, u.Username)
 		}
 		return auditTx(ctx, tx, actor, "user.create", created.UnitCode, "", map[string]any{"user": userAudit(created)})
 	})

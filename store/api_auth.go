@@ -162,21 +162,17 @@ func (l LoginLock) Locked(now time.Time) bool {
 	return l.LockedUntil != nil && now.Before(*l.LockedUntil)
 }
 
-// LoginLockOf returns the lockout state of a username.
-func (db *DB) LoginLockOf(ctx context.Context, username string) (LoginLock, error) {
-	var l LoginLock
-	err := db.Pool.QueryRow(ctx, `SELECT failures, locked_until FROM login_attempts WHERE username = $1`, loginKey(username)).Scan(&l.Failures, &l.LockedUntil)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return LoginLock{}, nil
-	}
-	return l, err
-}
-
-// RecordLoginFailure counts one more consecutive failure and locks the
-// username for lockFor once there are max of them. A lock that has run out
-// starts the count again.
-func (db *DB) RecordLoginFailure(ctx context.Context, username string, now time.Time, max int, lockFor time.Duration) (LoginLock, error) {
-	var l LoginLock
+// BeginLogin reserves one password check for a username, in the same
+// locked step as the lockout test: the check counts as a failure until
+// FinishLogin or ClearLoginFailures says otherwise. So however many
+// attempts arrive at once, at most max passwords are checked before the
+// lock answers. A lock that has run out starts the count again. It reports
+// whether the check may go ahead, and the state after the reservation.
+func (db *DB) BeginLogin(ctx context.Context, username string, now time.Time, max int, lockFor time.Duration) (LoginLock, bool, error) {
+	var (
+		l  LoginLock
+		ok bool
+	)
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		key := loginKey(username)
 		if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (username) VALUES ($1) ON CONFLICT DO NOTHING`, key); err != nil {
@@ -185,19 +181,44 @@ func (db *DB) RecordLoginFailure(ctx context.Context, username string, now time.
 		if err := tx.QueryRow(ctx, `SELECT failures, locked_until FROM login_attempts WHERE username = $1 FOR UPDATE`, key).Scan(&l.Failures, &l.LockedUntil); err != nil {
 			return err
 		}
-		if l.LockedUntil != nil && !now.Before(*l.LockedUntil) {
-			l = LoginLock{}
+		if l.Locked(now) {
+			return nil
 		}
-		l.Failures++
-		if l.Failures >= max && l.LockedUntil == nil {
+		if l.LockedUntil != nil {
+			l = LoginLock{} // the lock ran out
+		}
+		if l.Failures >= max {
+			// Checks in flight have spent the allowance: lock now.
 			until := now.Add(lockFor)
 			l.LockedUntil = &until
+		} else {
+			l.Failures++
+			ok = true
 		}
-		_, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE username = $1`, key, l.Failures, now, l.LockedUntil)
+		_, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3 WHERE username = $1`, key, l.Failures, l.LockedUntil)
 		return err
 	})
 	if err != nil {
-		return l, fmt.Errorf("record login failure: %w", err)
+		return l, false, fmt.Errorf("begin login: %w", err)
+	}
+	return l, ok, nil
+}
+
+// FinishLogin records that a check reserved by BeginLogin failed: the
+// failure was already counted; once there are max of them the username is
+// locked for lockFor.
+func (db *DB) FinishLogin(ctx context.Context, username string, now time.Time, max int, lockFor time.Duration) (LoginLock, error) {
+	var l LoginLock
+	err := db.Pool.QueryRow(ctx, `UPDATE login_attempts SET last_failure_at = $2,
+			locked_until = CASE WHEN failures >= $3 AND (locked_until IS NULL OR locked_until <= $2) THEN $4 ELSE locked_until END
+		WHERE username = $1 RETURNING failures, locked_until`,
+		loginKey(username), now, max, now.Add(lockFor)).Scan(&l.Failures, &l.LockedUntil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Cleared meanwhile by a successful sign-in: nothing to count.
+		return LoginLock{}, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("finish login: %w", err)
 	}
 	return l, nil
 }

@@ -345,7 +345,7 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, err)
+		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, refusedContent(err))
 	}
 	return fresh, nil
 }

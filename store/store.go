@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -101,6 +102,27 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, base)
 	}
 	return applied, nil
+}
+
+// refusedContent turns an error that says the database will never accept
+// this content (a data exception such as NUL in text or a number out of
+// range, a check or not-null violation, a value too large to index) into an
+// invalid-input error; anything else (the server down, a deadlock, a bug
+// in a statement) is returned as it is, to be retried or fixed.
+func refusedContent(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		class := pg.Code[:2]
+		if class == "22" || class == "54" || pg.Code == "23502" || pg.Code == "23514" {
+			return fmt.Errorf("%w: %w", duban.Errorf(duban.EINVALID, "数据库拒绝保存此内容（%s）", pg.Code), err)
+		}
+	}
+	var unsupported *json.UnsupportedValueError
+	var marshal *json.MarshalerError
+	if errors.As(err, &unsupported) || errors.As(err, &marshal) {
+		return fmt.Errorf("%w: %w", duban.Errorf(duban.EINVALID, "内容无法编码保存"), err)
+	}
+	return err
 }
 
 // translate turns driver errors into domain errors.

@@ -51,9 +51,19 @@ func (db *DB) CreateUser(ctx context.Context, u User) (User, error) {
 		u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash)
 	created, err := scanUser(row)
 	if err != nil {
-		return u, translate(err, "用户 "+u.Username)
+		return u, translateUser(err, u.Username)
 	}
 	return created, nil
+}
+
+// translateUser names a taken username as a field error: usernames are
+// unique whatever their case.
+func translateUser(err error, username string) error {
+	err = translate(err, "用户 "+username)
+	if duban.ErrorCode(err) == duban.ECONFLICT {
+		return &duban.Error{Code: duban.ECONFLICT, Field: "username", Message: fmt.Sprintf("用户名 %s 已被使用（用户名不区分大小写）", username)}
+	}
+	return err
 }
 
 // UpsertUser creates a user or, if the username exists, updates its
@@ -64,7 +74,7 @@ func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
 	}
 	row := db.Pool.QueryRow(ctx, `INSERT INTO users (username, display_name, unit_code, roles, email, password_hash)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (username) DO UPDATE SET display_name = $2, unit_code = $3, roles = $4, email = $5, password_hash = $6, disabled = false
+		ON CONFLICT ((lower(username))) DO UPDATE SET display_name = $2, unit_code = $3, roles = $4, email = $5, password_hash = $6, disabled = false
 		RETURNING `+userCols,
 		u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash)
 	saved, err := scanUser(row)
@@ -77,6 +87,11 @@ func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
 func validUser(u User) error {
 	if strings.TrimSpace(u.Username) == "" {
 		return duban.FieldError("username", "用户名不能为空")
+	}
+	for _, f := range [][2]string{{"username", u.Username}, {"display_name", u.DisplayName}, {"email", u.Email}, {"unit_code", u.UnitCode}} {
+		if duban.HasControl(f[1]) {
+			return duban.FieldError(f[0], "包含控制字符或无效编码")
+		}
 	}
 	if strings.TrimSpace(u.DisplayName) == "" {
 		return duban.FieldError("display_name", "姓名不能为空")
@@ -105,7 +120,7 @@ func roleStrings(roles []duban.Role) []string {
 
 // UserByUsername finds a user by sign-in name.
 func (db *DB) UserByUsername(ctx context.Context, username string) (User, error) {
-	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
+	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower($1)`, username))
 	return u, translate(err, "用户 "+username)
 }
 

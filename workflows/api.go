@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"slices"
 	"time"
 
 	"github.com/duban-dev/duban"
@@ -107,6 +108,17 @@ type TaskState struct {
 
 	DeadlineAlarms []Alarm `json:"deadline_alarms,omitempty"`
 	StepAlarms     []Alarm `json:"step_alarms,omitempty"`
+}
+
+// clone copies the state deeply enough that changing the copy's slices in
+// place (alarms marked fired, evidence appended) leaves the original alone.
+func (s TaskState) clone() TaskState {
+	c := s
+	c.Evidence = slices.Clone(s.Evidence)
+	c.Decisions = slices.Clone(s.Decisions)
+	c.DeadlineAlarms = slices.Clone(s.DeadlineAlarms)
+	c.StepAlarms = slices.Clone(s.StepAlarms)
+	return c
 }
 
 // ProgressReport is an official's report of progress.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -76,20 +77,38 @@ type task struct {
 	// workflow task: a decision costs one round trip to the server less.
 	localRecord bool
 	deliveries  int
+	// serial is set from version 2 of the marker on: transitions run one at
+	// a time (busy is held from a handler's re-check until its record has
+	// committed), and a transition the store refuses for good is undone.
+	serial bool
+	busy   bool
 }
+
+// versionMarker is the change id of the one version marker every
+// TaskWorkflow history carries; its version says which release started the
+// run. (Markers are batched per release, not per change: each is an event
+// in every history.)
+//
+//	DefaultVersion  the initial release
+//	1               notices delivered by email and webhooks; transitions
+//	                written by a local activity; the return reason cleared
+//	                on submission
+//	2               transitions one at a time, re-checked in the handler;
+//	                a transition the store refuses is undone
+const (
+	versionMarker = "release-2"
+	versionLatest = 2
+)
 
 // TaskWorkflow runs one task instance from assignment to completion or
 // cancellation: deadline reminders, the escalation ladder, the approval chain
 // with its SLAs, extensions, and every decision as a validated Update.
 func TaskWorkflow(ctx workflow.Context, in TaskInput) (TaskResult, error) {
 	t := &task{ctx: ctx, in: in, spec: in.Spec}
-	// One version marker for the first changes after the initial release:
-	// notices delivered by email and webhooks, transitions written by a
-	// local activity. (A marker is an event in every history: they are
-	// batched per release, not per change.)
-	v := workflow.GetVersion(ctx, "release-2", workflow.DefaultVersion, 1)
+	v := workflow.GetVersion(ctx, versionMarker, workflow.DefaultVersion, versionLatest)
 	t.deliver = v >= 1
 	t.localRecord = v >= 1
+	t.serial = v >= 2
 	if in.State != nil {
 		t.st = *in.State
 	} else {
@@ -206,28 +225,45 @@ func (t *task) nextAlarm() (time.Time, bool) {
 // approval), only the latest is sent: one "overdue" beats three stale reminders.
 func (t *task) fireDueAlarms() error {
 	for {
-		now := t.now()
-		alarms := t.activeAlarms()
-		i := 0
-		for i < len(alarms) && (alarms[i].Fired || alarms[i].At.After(now)) {
-			i++
+		if err := t.acquire(t.ctx); err != nil {
+			return err
 		}
-		if i == len(alarms) {
+		al, ok := t.nextDueAlarm()
+		if !ok {
+			t.release()
 			return nil
 		}
-		alarms[i].Fired = true
-		if i+1 < len(alarms) && !alarms[i+1].Fired && alarms[i+1].Kind == alarms[i].Kind && !alarms[i+1].At.After(now) {
-			continue // stale: a later alarm of the same kind is due too
-		}
 		// Firing yields to the activity; an update may change the status
-		// meanwhile, so the active list is looked up afresh each round.
-		if err := t.fire(alarms[i]); err != nil {
+		// meanwhile (before version 2), so the active list is looked up
+		// afresh each round.
+		err := t.commit(t.ctx, func() duban.Transition { return t.fire(al) })
+		t.release()
+		if err != nil && !refusedByStore(err) {
 			return err
 		}
 	}
 }
 
-func (t *task) fire(al Alarm) error {
+// nextDueAlarm marks the next due alarm fired and returns it. Stale alarms
+// (a later one of the same kind is due too) are marked and skipped.
+func (t *task) nextDueAlarm() (Alarm, bool) {
+	now := t.now()
+	alarms := t.activeAlarms()
+	for i := range alarms {
+		if alarms[i].Fired || alarms[i].At.After(now) {
+			continue
+		}
+		alarms[i].Fired = true
+		if i+1 < len(alarms) && !alarms[i+1].Fired && alarms[i+1].Kind == alarms[i].Kind && !alarms[i+1].At.After(now) {
+			continue // stale: a later alarm of the same kind is due too
+		}
+		return alarms[i], true
+	}
+	return Alarm{}, false
+}
+
+// fire changes the state for an alarm and returns its transition.
+func (t *task) fire(al Alarm) duban.Transition {
 	status := t.st.Status
 	// The event is dated when it was due, not when a busy server got to it.
 	tr := duban.Transition{Kind: al.Kind, Actor: duban.System, From: status, To: status, At: al.At}
@@ -263,7 +299,7 @@ func (t *task) fire(al Alarm) error {
 			tr.Notices = []duban.Notice{{Kind: al.Kind, Recipients: esc.Notify, Urgent: true, Offset: &off}}
 		}
 	}
-	return t.record(t.ctx, tr)
+	return tr
 }
 
 // DeadlineAlarms computes an instance's reminders before due, the overdue
@@ -391,6 +427,74 @@ func (t *task) projection() duban.Projection {
 
 func (t *task) view() View {
 	return View{InstanceID: t.spec.ID, Projection: t.projection(), State: t.st}
+}
+
+// acquire waits until no other transition is in flight and holds the task
+// for the caller's (from version 2 on; before it, transitions interleaved
+// at their record and acquire does nothing).
+func (t *task) acquire(ctx workflow.Context) error {
+	if !t.serial {
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return !t.busy }); err != nil {
+		return err
+	}
+	t.busy = true
+	return nil
+}
+
+func (t *task) release() {
+	if t.serial {
+		t.busy = false
+	}
+}
+
+// commit applies one change to the state and records the transition it
+// returns. apply changes the state before the first yield, so an update
+// validated meanwhile sees the change. If the store refuses the transition
+// for good (it holds something the database cannot store), the state is put
+// back as it was: the sequence number is not spent, the projection keeps
+// matching the workflow, and the caller gets the refusal.
+func (t *task) commit(ctx workflow.Context, apply func() duban.Transition) error {
+	before := t.st.clone()
+	tr := apply()
+	t.dirty++
+	err := t.record(ctx, tr)
+	if err == nil || !refusedByStore(err) {
+		return err
+	}
+	if t.st.Seq == before.Seq+1 {
+		// Nothing else was recorded meanwhile (always so from version 2 on).
+		t.st = before
+		t.dirty++
+	}
+	workflow.GetLogger(ctx).Error("transition refused by the store; the task's state is left as it was before it",
+		"kind", tr.Kind, "seq", before.Seq+1, "error", err)
+	return refuse(duban.EINVALID, "内容无法保存，任务未作任何更改，请检查填写的内容后重试")
+}
+
+// refusedByStore reports whether recording failed for good: the store
+// refused the transition's content, and retrying cannot help.
+func refusedByStore(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == activities.ErrRecordRefused
+}
+
+// handle runs an update's change: from version 2 on it waits for the
+// transition in flight, checks the request again against the state as it
+// now is (the validator ran before), then commits.
+func (t *task) handle(ctx workflow.Context, check func() error, apply func() duban.Transition) (View, error) {
+	if err := t.acquire(ctx); err != nil {
+		return t.view(), err
+	}
+	defer t.release()
+	if t.serial {
+		if err := check(); err != nil {
+			return t.view(), err
+		}
+	}
+	err := t.commit(ctx, apply)
+	return t.view(), err
 }
 
 // record gives the transition the next sequence number and writes it through
@@ -530,15 +634,21 @@ func (t *task) validateProgress(r ProgressReport) error {
 	if r.Value == nil && r.Note == "" && len(r.Evidence) == 0 {
 		return refuse(duban.EINVALID, "进展报告不能为空：请填写进度、说明或上传佐证材料")
 	}
+	if err := checkText("说明", r.Note, duban.MaxNoteLength); err != nil {
+		return err
+	}
 	if r.Value != nil && *r.Value < 0 {
 		return refuse(duban.EINVALID, "进度不能为负数")
+	}
+	if r.Value != nil && *r.Value > duban.MaxCount {
+		return refuse(duban.EINVALID, "进度不能超过 %d", duban.MaxCount)
 	}
 	if r.Base != nil {
 		if t.spec.Ratio == nil || t.spec.Ratio.Base != 0 {
 			return refuse(duban.EINVALID, "此任务的基数由系统确定，不需填写")
 		}
-		if *r.Base <= 0 {
-			return refuse(duban.EINVALID, "基数必须大于 0")
+		if *r.Base <= 0 || *r.Base > duban.MaxCount {
+			return refuse(duban.EINVALID, "基数应为 1 到 %d 的整数", duban.MaxCount)
 		}
 	}
 	if r.Value != nil && t.spec.Ratio != nil {
@@ -550,14 +660,36 @@ func (t *task) validateProgress(r ProgressReport) error {
 			return refuse(duban.EINVALID, "已覆盖数 %d 超过总数 %d", *r.Value, base)
 		}
 	}
-	return validEvidence(r.Evidence)
+	return t.validEvidence(r.Evidence)
 }
 
-func validEvidence(ev []duban.Evidence) error {
+// validEvidence checks files attached to a report: each well formed, and no
+// more than the task may carry in all.
+func (t *task) validEvidence(ev []duban.Evidence) error {
+	if len(t.st.Evidence)+len(ev) > duban.MaxEvidence {
+		return refuse(duban.EINVALID, "一项任务最多附 %d 个佐证材料", duban.MaxEvidence)
+	}
 	for _, e := range ev {
-		if len(e.SHA256) != 64 || e.Name == "" {
-			return refuse(duban.EINVALID, "佐证材料 %q 无效", e.Name)
+		if len(e.SHA256) != 64 || e.Name == "" || e.Size < 0 || duban.TextProblem(e.Name, duban.MaxNameLength, false) != "" || duban.HasControl(e.ContentType) {
+			return refuse(duban.EINVALID, "佐证材料 %q 无效", strings.ToValidUTF8(strings.Map(printable, e.Name), ""))
 		}
+	}
+	return nil
+}
+
+// printable drops control characters, for quoting a bad value back.
+func printable(r rune) rune {
+	if duban.HasControl(string(r)) {
+		return -1
+	}
+	return r
+}
+
+// checkText refuses a text a person typed that the store could not hold:
+// control characters (NUL above all), invalid UTF-8, too long.
+func checkText(what, s string, max int) error {
+	if msg := duban.TextProblem(s, max, true); msg != "" {
+		return refuse(duban.EINVALID, "%s%s", what, msg)
 	}
 	return nil
 }
@@ -569,7 +701,10 @@ func (t *task) validateSubmit(s Submission) error {
 	if err := t.checkHeld(); err != nil {
 		return err
 	}
-	if err := validEvidence(s.Evidence); err != nil {
+	if err := checkText("说明", s.Note, duban.MaxNoteLength); err != nil {
+		return err
+	}
+	if err := t.validEvidence(s.Evidence); err != nil {
 		return err
 	}
 	if t.spec.EvidenceRequired && len(t.st.Evidence)+len(s.Evidence) == 0 {
@@ -614,7 +749,7 @@ func (t *task) validateDecision(d DecisionRequest) error {
 	if !d.Approve && strings.TrimSpace(d.Reason) == "" {
 		return refuse(duban.EINVALID, "退回时必须填写理由")
 	}
-	return nil
+	return checkText("理由", d.Reason, duban.MaxReasonLength)
 }
 
 func (t *task) validateExtensionRequest(r ExtensionRequest) error {
@@ -630,9 +765,18 @@ func (t *task) validateExtensionRequest(r ExtensionRequest) error {
 	if strings.TrimSpace(r.Reason) == "" {
 		return refuse(duban.EINVALID, "申请延期必须填写理由")
 	}
-	nd := r.NewDue.In(duban.Shanghai)
-	if !duban.EndOfDay(nd.Year(), nd.Month(), nd.Day()).After(t.st.Due) {
+	if err := checkText("理由", r.Reason, duban.MaxReasonLength); err != nil {
+		return err
+	}
+	if !duban.DateInRange(r.NewDue) {
+		return refuse(duban.EINVALID, "新的截止日期无效：%s", duban.DateRangeProblem())
+	}
+	newDue := dayEnd(r.NewDue)
+	if !newDue.After(t.st.Due) {
 		return refuse(duban.EINVALID, "新的截止日期必须晚于当前截止日期 %s", t.st.Due.Format("2006-01-02"))
+	}
+	if latest := t.st.Due.AddDate(0, 0, duban.MaxExtensionDays); newDue.After(latest) {
+		return refuse(duban.EINVALID, "一次延期不能超过 %d 天：新的截止日期最晚为 %s", duban.MaxExtensionDays, latest.Format("2006-01-02"))
 	}
 	return nil
 }
@@ -650,7 +794,7 @@ func (t *task) validateExtensionDecision(d ExtensionDecision) error {
 	if !d.Approve && strings.TrimSpace(d.Reason) == "" {
 		return refuse(duban.EINVALID, "不同意延期时必须填写理由")
 	}
-	return nil
+	return checkText("理由", d.Reason, duban.MaxReasonLength)
 }
 
 func (t *task) validateCancel(c Cancellation) error {
@@ -663,48 +807,47 @@ func (t *task) validateCancel(c Cancellation) error {
 	if strings.TrimSpace(c.Reason) == "" {
 		return refuse(duban.EINVALID, "撤销必须填写理由")
 	}
-	return nil
+	return checkText("理由", c.Reason, duban.MaxReasonLength)
 }
 
-// --- handlers: each changes state before its first yield, so an update
-// validated right after sees the change, then records the transition ---
-
-func (t *task) changed() { t.dirty++ }
+// --- handlers: each changes state (in handle's apply) before its first
+// yield, so an update validated right after sees the change, then records
+// the transition ---
 
 func (t *task) reportProgress(ctx workflow.Context, r ProgressReport) (View, error) {
-	from := t.st.Status
-	t.st.Status = duban.StatusInProgress
-	if r.Base != nil {
-		t.st.ProgressBase = *r.Base
-	}
-	if r.Value != nil {
-		t.st.Progress = *r.Value
-	}
-	if r.Note != "" {
-		t.st.Note = r.Note
-	}
-	t.st.Evidence = append(t.st.Evidence, r.Evidence...)
-	t.changed()
-	err := t.record(ctx, duban.Transition{Kind: duban.EventProgress, Actor: r.Actor, From: from, To: t.st.Status, Note: r.Note, Evidence: r.Evidence})
-	return t.view(), err
+	return t.handle(ctx, func() error { return t.validateProgress(r) }, func() duban.Transition {
+		from := t.st.Status
+		t.st.Status = duban.StatusInProgress
+		if r.Base != nil {
+			t.st.ProgressBase = *r.Base
+		}
+		if r.Value != nil {
+			t.st.Progress = *r.Value
+		}
+		if r.Note != "" {
+			t.st.Note = r.Note
+		}
+		t.st.Evidence = append(t.st.Evidence, r.Evidence...)
+		return duban.Transition{Kind: duban.EventProgress, Actor: r.Actor, From: from, To: t.st.Status, Note: r.Note, Evidence: r.Evidence}
+	})
 }
 
 func (t *task) submit(ctx workflow.Context, s Submission) (View, error) {
-	from := t.st.Status
-	t.st.Evidence = append(t.st.Evidence, s.Evidence...)
-	if s.Note != "" {
-		t.st.Note = s.Note
-	}
-	if t.localRecord {
-		// Submitted again: the reason it was sent back is dealt with. (A
-		// state change, so behind the release-2 marker like the rest.)
-		t.st.LastReason = ""
-	}
-	t.startStep(ctx, 0)
-	t.changed()
-	err := t.record(ctx, duban.Transition{Kind: duban.EventSubmitted, Actor: s.Actor, From: from, To: t.st.Status, Step: 1, Note: s.Note, Evidence: s.Evidence,
-		Notices: []duban.Notice{{Kind: duban.EventSubmitted, Recipients: []duban.Recipients{{Unit: t.spec.Approval[0].Unit, Roles: []duban.Role{duban.RoleApprover}}}}}})
-	return t.view(), err
+	return t.handle(ctx, func() error { return t.validateSubmit(s) }, func() duban.Transition {
+		from := t.st.Status
+		t.st.Evidence = append(t.st.Evidence, s.Evidence...)
+		if s.Note != "" {
+			t.st.Note = s.Note
+		}
+		if t.localRecord {
+			// Submitted again: the reason it was sent back is dealt with. (A
+			// state change, so behind version 1 like the rest.)
+			t.st.LastReason = ""
+		}
+		t.startStep(ctx, 0)
+		return duban.Transition{Kind: duban.EventSubmitted, Actor: s.Actor, From: from, To: t.st.Status, Step: 1, Note: s.Note, Evidence: s.Evidence,
+			Notices: []duban.Notice{{Kind: duban.EventSubmitted, Recipients: []duban.Recipients{{Unit: t.spec.Approval[0].Unit, Roles: []duban.Role{duban.RoleApprover}}}}}}
+	})
 }
 
 func (t *task) startStep(ctx workflow.Context, step int) {
@@ -715,77 +858,82 @@ func (t *task) startStep(ctx workflow.Context, step int) {
 }
 
 func (t *task) decide(ctx workflow.Context, d DecisionRequest) (View, error) {
-	now := t.now()
-	stepIdx := t.st.Step
-	t.st.Decisions = append(t.st.Decisions, Decision{Step: d.Step, Unit: t.spec.Approval[stepIdx].Unit, Approve: d.Approve, Reason: d.Reason, Actor: d.Actor, At: now})
-	official := []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}
-	tr := duban.Transition{Actor: d.Actor, From: t.st.Status, Step: d.Step, Reason: d.Reason}
-	switch {
-	case !d.Approve:
-		t.st.Status = duban.StatusInProgress
-		t.st.Step = 0
-		t.st.StepAlarms = nil
-		t.st.LastReason = d.Reason
-		tr.Kind = duban.EventRejected
-		tr.Notices = []duban.Notice{{Kind: duban.EventRejected, Recipients: official, Urgent: true}}
-	case stepIdx+1 == len(t.spec.Approval):
-		t.st.Status = duban.StatusCompleted
-		t.st.CompletedAt = now
-		t.st.StepAlarms = nil
-		tr.Kind = duban.EventCompleted
-		tr.Notices = []duban.Notice{{Kind: duban.EventCompleted, Recipients: official}}
-	default:
-		t.startStep(ctx, stepIdx+1)
-		tr.Kind = duban.EventApproved
-		next := t.spec.Approval[stepIdx+1]
-		tr.Notices = []duban.Notice{{Kind: duban.EventSubmitted, Recipients: []duban.Recipients{{Unit: next.Unit, Roles: []duban.Role{duban.RoleApprover}}}}}
-	}
-	tr.To = t.st.Status
-	t.changed()
-	err := t.record(ctx, tr)
-	return t.view(), err
+	return t.handle(ctx, func() error { return t.validateDecision(d) }, func() duban.Transition {
+		now := t.now()
+		stepIdx := t.st.Step
+		t.st.Decisions = append(t.st.Decisions, Decision{Step: d.Step, Unit: t.spec.Approval[stepIdx].Unit, Approve: d.Approve, Reason: d.Reason, Actor: d.Actor, At: now})
+		official := []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}
+		tr := duban.Transition{Actor: d.Actor, From: t.st.Status, Step: d.Step, Reason: d.Reason}
+		switch {
+		case !d.Approve:
+			t.st.Status = duban.StatusInProgress
+			t.st.Step = 0
+			t.st.StepAlarms = nil
+			t.st.LastReason = d.Reason
+			tr.Kind = duban.EventRejected
+			tr.Notices = []duban.Notice{{Kind: duban.EventRejected, Recipients: official, Urgent: true}}
+		case stepIdx+1 == len(t.spec.Approval):
+			t.st.Status = duban.StatusCompleted
+			t.st.CompletedAt = now
+			t.st.StepAlarms = nil
+			tr.Kind = duban.EventCompleted
+			tr.Notices = []duban.Notice{{Kind: duban.EventCompleted, Recipients: official}}
+		default:
+			t.startStep(ctx, stepIdx+1)
+			tr.Kind = duban.EventApproved
+			next := t.spec.Approval[stepIdx+1]
+			tr.Notices = []duban.Notice{{Kind: duban.EventSubmitted, Recipients: []duban.Recipients{{Unit: next.Unit, Roles: []duban.Role{duban.RoleApprover}}}}}
+		}
+		tr.To = t.st.Status
+		return tr
+	})
 }
 
 func (t *task) requestExtension(ctx workflow.Context, r ExtensionRequest) (View, error) {
-	nd := r.NewDue.In(duban.Shanghai)
-	newDue := duban.EndOfDay(nd.Year(), nd.Month(), nd.Day())
-	t.st.Extension = &PendingExtension{NewDue: newDue, Reason: r.Reason, RequestedBy: r.Actor, RequestedAt: t.now()}
-	t.changed()
-	err := t.record(ctx, duban.Transition{Kind: duban.EventExtensionRequested, Actor: r.Actor, From: t.st.Status, To: t.st.Status, Reason: r.Reason, NewDue: &newDue,
-		Notices: []duban.Notice{{Kind: duban.EventExtensionRequested, Recipients: []duban.Recipients{{Unit: t.spec.ExtensionUnit, Roles: []duban.Role{duban.RoleApprover}}}}}})
-	return t.view(), err
+	return t.handle(ctx, func() error { return t.validateExtensionRequest(r) }, func() duban.Transition {
+		newDue := dayEnd(r.NewDue)
+		t.st.Extension = &PendingExtension{NewDue: newDue, Reason: r.Reason, RequestedBy: r.Actor, RequestedAt: t.now()}
+		return duban.Transition{Kind: duban.EventExtensionRequested, Actor: r.Actor, From: t.st.Status, To: t.st.Status, Reason: r.Reason, NewDue: &newDue,
+			Notices: []duban.Notice{{Kind: duban.EventExtensionRequested, Recipients: []duban.Recipients{{Unit: t.spec.ExtensionUnit, Roles: []duban.Role{duban.RoleApprover}}}}}}
+	})
+}
+
+// dayEnd is the end of t's day in Shanghai: when a deadline on that day ends.
+func dayEnd(t time.Time) time.Time {
+	d := t.In(duban.Shanghai)
+	return duban.EndOfDay(d.Year(), d.Month(), d.Day())
 }
 
 func (t *task) decideExtension(ctx workflow.Context, d ExtensionDecision) (View, error) {
-	ext := *t.st.Extension
-	t.st.Extension = nil
-	tr := duban.Transition{Actor: d.Actor, From: t.st.Status, To: t.st.Status, Reason: d.Reason, NewDue: &ext.NewDue,
-		Notices: []duban.Notice{{Recipients: []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}}}}
-	if d.Approve {
-		tr.Kind = duban.EventExtensionGranted
-		t.st.Due = ext.NewDue
-		now := t.now()
-		if t.st.OverdueSince != nil && ext.NewDue.After(now) {
-			t.st.OverdueSince = nil
+	return t.handle(ctx, func() error { return t.validateExtensionDecision(d) }, func() duban.Transition {
+		ext := *t.st.Extension
+		t.st.Extension = nil
+		tr := duban.Transition{Actor: d.Actor, From: t.st.Status, To: t.st.Status, Reason: d.Reason, NewDue: &ext.NewDue,
+			Notices: []duban.Notice{{Recipients: []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}}}}
+		if d.Approve {
+			tr.Kind = duban.EventExtensionGranted
+			t.st.Due = ext.NewDue
+			now := t.now()
+			if t.st.OverdueSince != nil && ext.NewDue.After(now) {
+				t.st.OverdueSince = nil
+			}
+			if t.st.OverdueSince == nil {
+				t.st.Escalation = 0
+			}
+			t.st.DeadlineAlarms = t.deadlineAlarms(ctx, ext.NewDue, now)
+		} else {
+			tr.Kind = duban.EventExtensionRefused
 		}
-		if t.st.OverdueSince == nil {
-			t.st.Escalation = 0
-		}
-		t.st.DeadlineAlarms = t.deadlineAlarms(ctx, ext.NewDue, now)
-	} else {
-		tr.Kind = duban.EventExtensionRefused
-	}
-	tr.Notices[0].Kind = tr.Kind
-	t.changed()
-	err := t.record(ctx, tr)
-	return t.view(), err
+		tr.Notices[0].Kind = tr.Kind
+		return tr
+	})
 }
 
 func (t *task) cancel(ctx workflow.Context, c Cancellation) (View, error) {
-	from := t.st.Status
-	t.st.Status = duban.StatusCancelled
-	t.changed()
-	err := t.record(ctx, duban.Transition{Kind: duban.EventCancelled, Actor: c.Actor, From: from, To: t.st.Status, Reason: c.Reason,
-		Notices: []duban.Notice{{Kind: duban.EventCancelled, Recipients: []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}}}})
-	return t.view(), err
+	return t.handle(ctx, func() error { return t.validateCancel(c) }, func() duban.Transition {
+		from := t.st.Status
+		t.st.Status = duban.StatusCancelled
+		return duban.Transition{Kind: duban.EventCancelled, Actor: c.Actor, From: from, To: t.st.Status, Reason: c.Reason,
+			Notices: []duban.Notice{{Kind: duban.EventCancelled, Recipients: []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}}}}
+	})
 }

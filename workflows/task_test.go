@@ -83,6 +83,10 @@ type harness struct {
 	delivered   []activities.DeliverInput
 	outcomes    map[string]outcome
 	queries     map[string]workflows.View
+	// refuse, when set, makes the store refuse the transitions it picks
+	// for good, as the database refuses content it cannot hold.
+	refuse      func(duban.Transition) bool
+	refusedSeqs []int64
 }
 
 type outcome struct {
@@ -99,6 +103,10 @@ func newHarness(t *testing.T) *harness {
 	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr duban.Transition) (activities.RecordResult, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if h.refuse != nil && h.refuse(tr) {
+			h.refusedSeqs = append(h.refusedSeqs, tr.Seq)
+			return activities.RecordResult{}, temporal.NewNonRetryableApplicationError("数据库拒绝保存此内容（23514）", activities.ErrRecordRefused, nil)
+		}
 		h.transitions = append(h.transitions, tr)
 		// As if everyone notified had an email address.
 		return activities.RecordResult{Deliver: len(tr.Notices) > 0}, nil
@@ -120,15 +128,18 @@ func (h *harness) at(t time.Time, fn func()) {
 
 // update sends an update at time t and keeps its outcome under label.
 func (h *harness) update(t time.Time, label, name string, arg any) {
-	h.at(t, func() {
-		h.env.UpdateWorkflow(name, label, &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { h.keep(label, workflows.View{}, err) },
-			OnComplete: func(v any, err error) {
-				view, _ := v.(workflows.View)
-				h.keep(label, view, err)
-			},
-		}, arg)
-	})
+	h.at(t, func() { h.sendNow(label, name, arg) })
+}
+
+// sendNow sends an update at once (from a delayed callback).
+func (h *harness) sendNow(label, name string, arg any) {
+	h.env.UpdateWorkflow(name, label, &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { h.keep(label, workflows.View{}, err) },
+		OnComplete: func(v any, err error) {
+			view, _ := v.(workflows.View)
+			h.keep(label, view, err)
+		},
+	}, arg)
 }
 
 func (h *harness) keep(label string, v workflows.View, err error) {
@@ -367,7 +378,7 @@ func TestRejectAndResubmit(t *testing.T) {
 // once the unit no longer holds the task.
 func TestRejectAndResubmitBeforeRelease2(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnGetVersion("release-2", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("release-2", workflow.DefaultVersion, 2).Return(workflow.DefaultVersion)
 	spec := countySpec()
 	day := func(m time.Month, dd int) time.Time { return time.Date(2021, m, dd, 10, 0, 0, 0, duban.Shanghai) }
 	h.update(day(5, 10), "submit", workflows.UpdateSubmit, workflows.Submission{Actor: official, Evidence: []duban.Evidence{proof}})

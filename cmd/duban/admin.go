@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/worker"
@@ -62,7 +64,10 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, newActivities(cfg, db, c), worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	reg := prometheus.NewRegistry()
+	acts := newActivities(cfg, db, c)
+	acts.Refused = activities.RefusedRecorder(env.log, reg)
+	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
 	if err := w.Start(); err != nil {
 		return err
 	}
@@ -70,7 +75,7 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	if cfg.WorkerHTTPAddr != "" {
-		if err := serveWorkerHealth(ctx, env, cfg.WorkerHTTPAddr, db, c); err != nil {
+		if err := serveWorkerHealth(ctx, env, cfg.WorkerHTTPAddr, reg, db, c); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/devpg"
@@ -153,7 +154,9 @@ func dev(ctx context.Context, env *cli, args []string) error {
 	}
 
 	// 3. Worker.
-	w := worker.New(c, newActivities(cfg, db, c), worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	acts := newActivities(cfg, db, c)
+	acts.Refused = activities.RefusedRecorder(env.log, nil)
+	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
 	if err := w.Start(); err != nil {
 		return err
 	}

@@ -18,8 +18,7 @@ import (
 // serveWorkerHealth answers probes for a worker process: /healthz while the
 // process runs, /readyz when Postgres and Temporal answer, /metrics with
 // the Go runtime and process figures. It stops with ctx.
-func serveWorkerHealth(ctx context.Context, env *cli, addr string, db *store.DB, c client.Client) error {
-	reg := prometheus.NewRegistry()
+func serveWorkerHealth(ctx context.Context, env *cli, addr string, reg *prometheus.Registry, db *store.DB, c client.Client) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
