@@ -78,7 +78,13 @@ func (a *analyzer) sentence(s *Sentence, ctx clauseContext) {
 	case hasPrefixAny(strings.TrimSpace(s.Text), forwardingMarks):
 		whole = "转发文件的通知语"
 	}
-	for _, sp := range splitClauses(s.Text) {
+	skip := 0
+	if m := itemNumberRE.FindString(s.Text); m != "" {
+		// 1．上半年召开…: the item's number is no part of what it says.
+		skip = len(m)
+	}
+	for _, sp := range splitClauses(s.Text[skip:]) {
+		sp[0], sp[1] = sp[0]+skip, sp[1]+skip
 		raw := s.Text[sp[0]:sp[1]]
 		c := Clause{Text: raw, Start: s.Start + utf8.RuneCountInString(s.Text[:sp[0]])}
 		c.End = c.Start + utf8.RuneCountInString(raw)
@@ -207,7 +213,8 @@ func (a *analyzer) clause(c *Clause, ctx clauseContext, st *sentenceState) {
 	}
 	due := findDue(masked, raw, a.d.Year)
 	target := findTarget(masked, func(pos int) (duban.Level, string, bool) { return levelAfter(masked, pos) })
-	explicit := due.stated || target.count > 0 || target.ratio != nil
+	hasTarget := target.count > 0 || target.ratio != nil || target.missing != ""
+	explicit := due.stated || hasTarget
 	roles := a.roles(masked, mentions, head, steers)
 	hasSubject := false
 	for i := range mentions {
@@ -232,7 +239,7 @@ func (a *analyzer) clause(c *Clause, ctx clauseContext, st *sentenceState) {
 			return
 		}
 	}
-	if head == nil && due.stated && len(mentions) == 0 && target.count == 0 && target.ratio == nil {
+	if head == nil && due.stated && len(mentions) == 0 && !hasTarget {
 		d := due
 		st.when = &d
 		c.Verdict, c.Reason = NotObligation, "时间状语，用于后面的分句"
@@ -906,7 +913,7 @@ func evidenceFor(verb, object string, kind duban.Kind) (plan.Evidence, string) {
 		{[]string{"赠险", "保险"}, "参保名单及保单汇总"},
 		{[]string{"项目", "工程", "计划"}, "项目实施及资金使用情况报告"},
 		{[]string{"活动", "行动", "教育"}, "活动方案、开展情况记录及照片"},
-		{[]string{"组织"}, "组织及负责人名册"},
+		{[]string{"计生协组织", "协会组织", "红十字会组织", "基层组织"}, "组织及负责人名册"},
 	}
 	// The verb when it names the product (表彰, 培训), else the word nearest
 	// the object's end: what is made, not how it is described.

@@ -376,13 +376,7 @@ func (d *Draft) build(blocks []block, first int, a *analyzer) {
 			continue
 		}
 		ctx := clauseContext{section: sectionID, sectionTitle: sectionTitle, heading: heading, header: inHeader}
-		skip := 0
-		if m := itemNumberRE.FindString(b.text); m != "" {
-			// 1．上半年召开…: the number is not part of the sentence.
-			skip = len(m)
-		}
-		for _, sp := range splitSentences(b.text[skip:]) {
-			sp[0], sp[1] = sp[0]+skip, sp[1]+skip
+		for _, sp := range splitSentences(b.text) {
 			s := Sentence{
 				Index: len(d.Sentences) + 1, Text: b.text[sp[0]:sp[1]],
 				Start: offset + utf8.RuneCountInString(b.text[:sp[0]]), Paragraph: i + 1,
