@@ -321,10 +321,10 @@ func TestDraftCityNotice(t *testing.T) {
 	})
 	checkVerdicts(t, d, map[string]draft.Verdict{
 		"鼓励有条件的县市区建立帮扶基金": draft.NotObligation,
-		"加大计生特殊家庭帮扶力度":     draft.NotObligation,
-		"做到应访尽访":           draft.NotObligation,
-		"坚持以人民为中心":         draft.NotObligation,
-		"力争全年新发展会员3000名":   draft.Unreadable,
+		"加大计生特殊家庭帮扶力度":    draft.NotObligation,
+		"做到应访尽访":          draft.NotObligation,
+		"坚持以人民为中心":        draft.NotObligation,
+		"力争全年新发展会员3000名":  draft.Unreadable,
 	})
 }
 
@@ -364,8 +364,8 @@ func TestDraftOtherAssociationFromDocx(t *testing.T) {
 		{quote: "定期在门户网站公开", levels: l(province), kind: duban.KindRecurring, every: plan.PeriodQuarter},
 	})
 	checkVerdicts(t, d, map[string]draft.Verdict{
-		"鼓励各地设立人道救助基金":       draft.NotObligation,
-		"全面贯彻党的二十大精神":        draft.NotObligation,
+		"鼓励各地设立人道救助基金":     draft.NotObligation,
+		"全面贯彻党的二十大精神":      draft.NotObligation,
 		"力争全省新增造血干细胞捐献志愿者": draft.Unreadable,
 	})
 }
