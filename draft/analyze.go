@@ -48,6 +48,7 @@ func newAnalyzer(d *Draft, h *org.Hierarchy) *analyzer {
 type clauseContext struct {
 	section, sectionTitle, heading string
 	header                         bool // before the first numbered section
+	attachment                     bool // the list of attachments
 }
 
 // sentenceState carries what a clause leaves to the next one of its sentence.
@@ -73,6 +74,8 @@ func (a *analyzer) sentence(s *Sentence, ctx clauseContext) {
 		whole = "成文日期"
 	case a.d.Issuer.Name != "" && strings.HasPrefix(trimmed, a.d.Issuer.Name) && isTitleLike(trimmed) && !ctx.header:
 		whole = "落款"
+	case ctx.attachment:
+		whole = "附件目录"
 	case hasAny(s.Text, summaryMarks):
 		whole = "总体思路或指导思想，不设具体任务"
 	case hasPrefixAny(strings.TrimSpace(s.Text), forwardingMarks):
@@ -88,6 +91,10 @@ func (a *analyzer) sentence(s *Sentence, ctx clauseContext) {
 		raw := s.Text[sp[0]:sp[1]]
 		c := Clause{Text: raw, Start: s.Start + utf8.RuneCountInString(s.Text[:sp[0]])}
 		c.End = c.Start + utf8.RuneCountInString(raw)
+		if whole == "" && hasPrefixAny(raw, contactMarks) {
+			// 联系人：张三，电话：… closes the sentence.
+			whole = "联系方式"
+		}
 		if whole != "" {
 			c.Verdict, c.Reason = NotObligation, whole
 		} else {
@@ -650,6 +657,10 @@ func (a *analyzer) propose(c *Clause, ctx clauseContext, st *sentenceState, mask
 		t.Due = plan.Due{Every: due.due.Every, Basis: plan.BasisStated}
 	}
 	t.Evidence, p.Why.Evidence = evidenceFor(head.word, c.Text[head.end:], kind)
+	if t.Evidence.Note == genericEvidence {
+		// 将全年工作总结报市计生协: what is made can stand before the verb.
+		t.Evidence, p.Why.Evidence = evidenceFor(head.word, c.Text, kind)
+	}
 	p.Why.Responsible = resp.why
 	p.Why.Kind = kindWhy
 	p.Why.Due = due.why
@@ -891,6 +902,8 @@ func makeTitle(s string) string {
 	return t
 }
 
+const genericEvidence = "工作开展情况报告及佐证材料"
+
 // evidenceFor says what a submission should carry, from what the work makes.
 func evidenceFor(verb, object string, kind duban.Kind) (plan.Evidence, string) {
 	rules := []struct {
@@ -908,6 +921,7 @@ func evidenceFor(verb, object string, kind duban.Kind) (plan.Evidence, string) {
 		{[]string{"基地", "阵地", "之家", "中心", "驿站", "家园", "小屋", "示范点", "项目点"}, "场所挂牌照片及建设情况报告"},
 		{[]string{"队伍", "名册"}, "人员名册"},
 		{[]string{"公约"}, "公约文本及推广情况"},
+		{[]string{"报送", "上报", "报告", "总结", "信息", "数据", "统计表"}, "报送的材料及报送记录"},
 		{[]string{"备案"}, "备案材料"},
 		{[]string{"试点"}, "试点工作方案及工作总结"},
 		{[]string{"赠险", "保险"}, "参保名单及保单汇总"},
@@ -935,7 +949,7 @@ func evidenceFor(verb, object string, kind duban.Kind) (plan.Evidence, string) {
 		}
 		return plan.Evidence{Required: true, Note: bestNote}, fmt.Sprintf("由“%s”推断", best)
 	}
-	note := "工作开展情况报告及佐证材料"
+	note := genericEvidence
 	if kind == duban.KindRatio {
 		note += "；覆盖的单位名单"
 	}

@@ -36,7 +36,8 @@ var (
 	level1RE     = regexp.MustCompile(`^([一二三四五六七八九十]{1,3})\s*[、．.]\s*(.*)$`)
 	partRE       = regexp.MustCompile(`^第([一二三四五六七八九十]{1,3})(?:部分|章)\s*[、：:]?\s*(.*)$`)
 	level2RE     = regexp.MustCompile(`^[（(]([一二三四五六七八九十]{1,3})[）)]\s*(.*)$`)
-	level3RE     = regexp.MustCompile(`^([0-9]{1,2})\s*[．.、]\s*([^0-9].*)$`)
+	level3RE     = regexp.MustCompile(`^(?:([0-9]{1,2})\s*[．.、]|[（(]([0-9]{1,2})[）)])\s*([^0-9].*)$`)
+	attachRE     = regexp.MustCompile(`^附\s*件\s*[0-9]*\s*[：:]?`)
 	docNumberRE  = regexp.MustCompile(`\p{Han}{2,16}\s*[〔\[［【(（]\s*([0-9]{4})\s*[〕\]］】)）]\s*[0-9]+\s*号`)
 	addresseeRE  = regexp.MustCompile(`^各[^。！？]{1,80}[：:]$`)
 	itemNumberRE = regexp.MustCompile(`^(?:[0-9]{1,2}\s*[．.、]|[（(][0-9一二三四五六七八九十]{1,3}[）)])\s*`)
@@ -52,6 +53,8 @@ type block struct {
 	level   int    // 0 body; 1 section heading; 2 sub-heading; 3 item heading; 9 document heading
 	number  int    // the heading's number
 	heading string // the heading's words without the number
+	// attachment marks a line of the list of attachments.
+	attachment bool
 }
 
 func fromParagraphs(name string, ps []paragraph, opts Options) (*Draft, error) {
@@ -143,6 +146,7 @@ func headingLevel(s string) int {
 // sentence is its heading ("（一）加快推进改革。推动……") is split in two.
 func classifyBlocks(ps []paragraph) []block {
 	var out []block
+	attachments := false
 	for _, p := range ps {
 		var m []string
 		lvl := 0
@@ -154,6 +158,17 @@ func classifyBlocks(ps []paragraph) []block {
 			lvl = 2
 		} else if m = level3RE.FindStringSubmatch(p.text); m != nil {
 			lvl = 3
+			m = []string{m[0], m[1] + m[2], m[3]}
+		}
+		switch {
+		case attachRE.MatchString(p.text):
+			attachments = true
+		case attachments && (lvl == 3 || lvl == 0) && isTitleLike(p.text):
+			// The list of attachments after 附件：, one a line.
+			out = append(out, block{text: p.text, attachment: true})
+			continue
+		default:
+			attachments = false
 		}
 		if lvl == 0 {
 			b := block{text: p.text}
@@ -375,7 +390,8 @@ func (d *Draft) build(blocks []block, first int, a *analyzer) {
 			})
 			continue
 		}
-		ctx := clauseContext{section: sectionID, sectionTitle: sectionTitle, heading: heading, header: inHeader}
+		ctx := clauseContext{section: sectionID, sectionTitle: sectionTitle, heading: heading, header: inHeader,
+			attachment: b.attachment || attachRE.MatchString(b.text)}
 		for _, sp := range splitSentences(b.text) {
 			s := Sentence{
 				Index: len(d.Sentences) + 1, Text: b.text[sp[0]:sp[1]],

@@ -148,6 +148,9 @@ var vagueDates = []string{"适时", "择机", "近期", "尽快", "及时", "另
 // summaryMarks open the paragraph of overall thinking, which sets no task.
 var summaryMarks = []string{"总体思路", "总体要求", "指导思想", "基本原则", "主要目标", "总体目标"}
 
+// contactMarks open the contact details at a section's end.
+var contactMarks = []string{"联系人", "联系电话", "联系方式", "电话", "手机", "邮箱", "电子邮箱", "传真", "地址", "邮编"}
+
 // forwardingRE-like openings: the covering note that forwards the document.
 var forwardingMarks = []string{"现将", "现把", "特此通知", "特此通报"}
 

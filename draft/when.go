@@ -99,7 +99,12 @@ func findDue(masked, quoted string, year int) dueFinding {
 	if nextYearRE.MatchString(masked) {
 		y = year + 1
 	}
-	if m := dayRE.FindStringSubmatch(masked); m != nil {
+	if loc := dayRE.FindStringSubmatchIndex(masked); loc != nil {
+		m := submatches(masked, loc)
+		if m[3] != "" && strings.HasPrefix(masked[loc[1]:], "后") {
+			// 5月29日前后: around the day, not before it.
+			m[0], m[3] = m[0]+"后", ""
+		}
 		mo, _ := cnNumber(m[1])
 		d, _ := cnNumber(m[2])
 		if date, ok := validDate(y, mo, d); ok {
@@ -225,6 +230,16 @@ func festivalEve(year int, name string) (plan.Date, bool) {
 	}
 	t = t.AddDate(0, 0, -1)
 	return plan.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, true
+}
+
+func submatches(s string, loc []int) []string {
+	out := make([]string, len(loc)/2)
+	for i := range out {
+		if loc[2*i] >= 0 {
+			out[i] = s[loc[2*i]:loc[2*i+1]]
+		}
+	}
+	return out
 }
 
 func stated(d plan.Date, word string) dueFinding {
