@@ -151,7 +151,8 @@ func scanVerbs(s string, skip func(int) bool) []verbHit {
 	for i := 0; i < len(s); {
 		if !skip(i) {
 			matched := false
-			for _, v := range verbsLongestFirst {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			for _, v := range verbsByFirstRune[r] {
 				if strings.HasPrefix(s[i:], v.word) {
 					if hasPrefixAny(s[i+len(v.word):], []string{"员", "者"}) {
 						// 指导员, 宣传者: a person, not an act.

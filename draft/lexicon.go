@@ -3,6 +3,7 @@ package draft
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // The lexicon below is general Chinese administrative language (the words a
@@ -82,6 +83,16 @@ var verbsLongestFirst = func() []verbEntry {
 		}
 		return out[i].word < out[j].word
 	})
+	return out
+}()
+
+// verbsByFirstRune indexes verbsLongestFirst by first character.
+var verbsByFirstRune = func() map[rune][]verbEntry {
+	out := map[rune][]verbEntry{}
+	for _, v := range verbsLongestFirst {
+		r, _ := utf8.DecodeRuneInString(v.word)
+		out[r] = append(out[r], v)
+	}
 	return out
 }()
 
