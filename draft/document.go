@@ -430,21 +430,8 @@ func splitSentences(s string) [][2]int {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		closed := false
-		switch {
-		case r == '"':
-			if depth > 0 {
-				depth--
-				closed = true
-			} else {
-				depth++
-			}
-		case strings.ContainsRune(openers, r):
-			depth++
-		case strings.ContainsRune(closers, r) && depth > 0:
-			depth--
-			closed = true
-		}
+		var closed bool
+		depth, closed = nest(r, depth)
 		terminal := strings.ContainsRune("。！？!?", r)
 		if depth == 0 && (terminal || (closed && prevTerminal)) {
 			for i < len(s) {
@@ -460,6 +447,20 @@ func splitSentences(s string) [][2]int {
 		prevTerminal = terminal
 	}
 	return appendSpan(out, s, start, len(s))
+}
+
+// nest follows quotes and brackets: the depth after r, and whether r
+// closed one.
+func nest(r rune, depth int) (int, bool) {
+	switch {
+	case r == '"' && depth > 0:
+		return depth - 1, true
+	case r == '"' || strings.ContainsRune(openers, r):
+		return depth + 1, false
+	case strings.ContainsRune(closers, r) && depth > 0:
+		return depth - 1, true
+	}
+	return depth, false
 }
 
 func appendSpan(out [][2]int, s string, a, b int) [][2]int {
@@ -482,18 +483,7 @@ func splitClauses(s string) [][2]int {
 	start, depth, pos := 0, 0, 0
 	for _, r := range s {
 		size := utf8.RuneLen(r)
-		switch {
-		case r == '"':
-			if depth > 0 {
-				depth--
-			} else {
-				depth++
-			}
-		case strings.ContainsRune(openers, r):
-			depth++
-		case strings.ContainsRune(closers, r) && depth > 0:
-			depth--
-		}
+		depth, _ = nest(r, depth)
 		pos += size
 		if depth == 0 && strings.ContainsRune("，；：,;:", r) {
 			out = appendSpan(out, s, start, pos-size)
