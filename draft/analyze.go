@@ -17,11 +17,12 @@ import (
 // year) and the hierarchy (unit names).
 type analyzer struct {
 	d         *Draft
+	h         *org.Hierarchy
 	unitNames []org.Unit // units that may be named, longest name first
 }
 
 func newAnalyzer(d *Draft, h *org.Hierarchy) *analyzer {
-	a := &analyzer{d: d}
+	a := &analyzer{d: d, h: h}
 	count := map[string]int{}
 	var cands []org.Unit
 	for _, u := range h.All() {
@@ -611,7 +612,7 @@ func (a *analyzer) propose(c *Clause, ctx clauseContext, st *sentenceState, mask
 	case due.kind == duban.KindEvent:
 		kind, kindWhy = duban.KindEvent, "定日活动："+due.why
 	}
-	if ratio == nil && target.missing != "" && strings.Contains(masked, "覆盖") {
+	if ratio == nil && kind != duban.KindRecurring && target.missing != "" && strings.Contains(masked, "覆盖") {
 		// 乡镇（街道）计生协组织覆盖率达到100%: the share is of the level named before.
 		for _, m := range ms {
 			if m.kind == mentionLevels && len(m.levels) > 0 && m.start < strings.Index(masked, "覆盖") {
@@ -642,7 +643,22 @@ func (a *analyzer) propose(c *Clause, ctx clauseContext, st *sentenceState, mask
 			p.Assumptions = append(p.Assumptions, fmt.Sprintf("比例覆盖%s，由其上一级（%s）负责", ratio.Of.Label(), parent.Label()))
 			resp.why += fmt.Sprintf("；改由%s负责覆盖%s", parent.Label(), ratio.Of.Label())
 		}
-		resp.levels = keep
+		var units []org.Unit
+		for _, u := range resp.units {
+			if u.Level.Depth() >= ratio.Of.Depth() {
+				// A named unit covering its own level: its parent carries the share.
+				up, ok := a.h.Ancestor(u.Code, below(ratio.Of, -1))
+				if !ok {
+					continue
+				}
+				p.Assumptions = append(p.Assumptions, fmt.Sprintf("比例覆盖%s，由%s的上级%s负责", ratio.Of.Label(), u.Name, up.Name))
+				u = up
+			}
+			if !slices.ContainsFunc(units, func(x org.Unit) bool { return x.Code == u.Code }) {
+				units = append(units, u)
+			}
+		}
+		resp.levels, resp.units = keep, units
 		t.Ratio = ratio
 	}
 	t.Responsible = plan.Responsible{Levels: resp.levels}

@@ -364,6 +364,10 @@ func (d *Draft) build(blocks []block, first int, a *analyzer) {
 	if !noSections {
 		topLevel = blocks[first].level
 	}
+	used, maxUsed := map[int]bool{0: true}, 0
+	if noSections {
+		used[1], maxUsed = true, 1
+	}
 	var text strings.Builder
 	for i, b := range blocks {
 		if i == first && noSections {
@@ -378,7 +382,18 @@ func (d *Draft) build(blocks []block, first int, a *analyzer) {
 		inHeader := i < first
 		switch {
 		case b.level == topLevel && b.level != 0 && !inHeader:
-			sectionID, sectionTitle, heading = strconv.Itoa(b.number), b.heading, b.heading
+			n := b.number
+			if used[n] {
+				// A number met twice (two numbered lists, a pasted part) still
+				// gets a section of its own.
+				n = maxUsed + 1
+				d.Context = append(d.Context, fmt.Sprintf("标题“%s”的编号与前文重复：按第 %d 部分起草", oneLine(b.text), n))
+			}
+			used[n], maxUsed = true, max(maxUsed, n)
+			sectionID, sectionTitle, heading = strconv.Itoa(n), b.heading, b.heading
+			if strings.TrimSpace(sectionTitle) == "" {
+				sectionTitle = fmt.Sprintf("第%d部分", n)
+			}
 			d.Sections = append(d.Sections, Section{ID: sectionID, Title: sectionTitle})
 		case b.level != 0 && b.level != 9 && !inHeader:
 			heading = b.heading

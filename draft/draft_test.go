@@ -318,6 +318,7 @@ func TestDraftCityNotice(t *testing.T) {
 		{quote: "春节前完成困难家庭慰问金发放", levels: l(county), kind: duban.KindDeadline, date: "2023-01-21"},
 		{quote: "适时组织青春健康进校园活动", levels: l(county), kind: duban.KindDeadline, date: "2023-12-31", assume: "适时"},
 		{quote: "定期开展调研督导", units: []string{"4306"}, kind: duban.KindRecurring, every: plan.PeriodQuarter, assume: "定期"},
+		{quote: "覆盖率达到95%以上", levels: l(county, township), kind: duban.KindRatio, date: "2024-12-31", basis: plan.BasisStated, ratio: "19/20 village"},
 	})
 	checkVerdicts(t, d, map[string]draft.Verdict{
 		"鼓励有条件的县市区建立帮扶基金": draft.NotObligation,

@@ -71,10 +71,11 @@ var (
 	decadeRE     = regexp.MustCompile(`(` + numPat + `)\s*月(上旬|中旬|下旬)(前|以前|之前)?`)
 	quarterRE    = regexp.MustCompile(`(第)?([一二三四1-4])\s*季度(末|底)?`)
 	// A day written inside a quoted name: “5.29 会员活动日”.
-	namedDayRE = regexp.MustCompile(`([0-9]{1,2})\s*[.．·・]\s*([0-9]{1,2})`)
-	nextYearRE = regexp.MustCompile(`(次年|明年|下一年)`)
-	festivalRE = regexp.MustCompile(`(元旦|春节|五一|劳动节|端午节?|七一|中秋节?|国庆节?|重阳节?)(前|之前|以前)`)
-	yearEndRE  = regexp.MustCompile(`(今|本)?年(底|末)(前|以前|之前)?|年内|本年度内?|今年内|全年|当年`)
+	namedDayRE   = regexp.MustCompile(`([0-9]{1,2})\s*[.．·・]\s*([0-9]{1,2})`)
+	nextYearRE   = regexp.MustCompile(`(次年|明年|下一年)`)
+	statedYearRE = regexp.MustCompile(`([0-9]{4})\s*年\s*(?:底|末|内|上半年|下半年|[0-9一二三四五六七八九十]{1,2}\s*月|第?[一二三四1-4]\s*季度)`)
+	festivalRE   = regexp.MustCompile(`(元旦|春节|五一|劳动节|端午节?|七一|中秋节?|国庆节?|重阳节?)(前|之前|以前)`)
+	yearEndRE    = regexp.MustCompile(`(今|本)?年(底|末)(前|以前|之前)?|年内|本年度内?|今年内|全年|当年`)
 )
 
 // findDue reads the due rule of a clause for a plan year. quoted is the
@@ -96,9 +97,28 @@ func findDue(masked, quoted string, year int) dueFinding {
 		}
 	}
 	y := year
+	yearNote := ""
 	if nextYearRE.MatchString(masked) {
 		y = year + 1
 	}
+	if m := statedYearRE.FindStringSubmatch(masked); m != nil {
+		// 到2025年底, 2022年3月底前: a year written out.
+		switch n, _ := strconv.Atoi(m[1]); {
+		case n == year || n == year+1:
+			y = n
+		default:
+			yearNote = fmt.Sprintf("文中年份 %d 不在计划年度 %d 或次年：日期按 %d 年计（假设，请核实）", n, year, year)
+		}
+	}
+	f := findDated(masked, quoted, year, y)
+	if yearNote != "" {
+		f.assumed = strings.TrimPrefix(f.assumed+"；"+yearNote, "；")
+	}
+	return f
+}
+
+// findDated reads the dated forms; y is the year they fall in.
+func findDated(masked, quoted string, year, y int) dueFinding {
 	if loc := dayRE.FindStringSubmatchIndex(masked); loc != nil {
 		m := submatches(masked, loc)
 		if m[3] != "" && strings.HasPrefix(masked[loc[1]:], "后") {
