@@ -73,6 +73,7 @@ func fromParagraphs(name string, ps []paragraph, opts Options) (*Draft, error) {
 	}
 	blocks := classifyBlocks(mendPageBreaks(ps))
 	d := &Draft{Notice: name}
+	numberStyledHeadings(blocks)
 	first := firstSection(blocks)
 	header := blocks[:first]
 	if first == len(blocks) {
@@ -199,6 +200,38 @@ func classifyBlocks(ps []paragraph) []block {
 		out = append(out, block{text: body})
 	}
 	return out
+}
+
+// numberStyledHeadings: a notice with no numbered heading whose body is
+// divided by headings the format marks (Word's heading styles, whose numbers
+// Word adds itself; Markdown ## lines) gets those as its sections, numbered
+// in order.
+func numberStyledHeadings(blocks []block) {
+	if firstSection(blocks) < len(blocks) {
+		return
+	}
+	body := -1
+	for i, b := range blocks {
+		if b.level == 0 && !addresseeRE.MatchString(b.text) && !isTitleLike(b.text) {
+			body = i
+			break
+		}
+	}
+	if body < 0 {
+		return
+	}
+	var marked []int
+	for i := body + 1; i < len(blocks); i++ {
+		if blocks[i].level == 9 {
+			marked = append(marked, i)
+		}
+	}
+	if len(marked) < 2 {
+		return
+	}
+	for n, i := range marked {
+		blocks[i].level, blocks[i].number, blocks[i].heading = 1, n+1, blocks[i].text
+	}
 }
 
 // firstSection is the index of the first top-level numbered heading (level

@@ -582,3 +582,25 @@ func makeDocx(t *testing.T, lines []string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Headings Word numbers itself carry no number in the text: the styled
+// headings after the body starts become the sections, in order.
+func TestStyledHeadingsAreSections(t *testing.T) {
+	notice := "# 长沙市计划生育协会2024年工作要点\n\n各县市区计生协：\n\n现将2024年工作要点印发给你们，请认真贯彻落实。\n\n## 加强组织建设\n\n各县市区计生协于6月底前完成换届。\n\n## 开展宣传活动\n\n每个县市区至少举办1次宣传活动。\n"
+	d, err := draft.FromText("notice.md", notice, draft.Options{Hierarchy: hunan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustImport(t, d)
+	var got []string
+	for _, s := range p.Sections {
+		got = append(got, s.ID+" "+s.Title)
+	}
+	if !slices.Equal(got, []string{"1 加强组织建设", "2 开展宣传活动"}) {
+		t.Errorf("sections %q", got)
+	}
+	checkWants(t, d, []want{
+		{quote: "各县市区计生协于6月底前完成换届", levels: l(county), kind: duban.KindDeadline, date: "2024-06-30"},
+		{quote: "每个县市区至少举办1次宣传活动", levels: l(county), kind: duban.KindCount, date: "2024-12-31", target: 1},
+	})
+}
