@@ -30,6 +30,10 @@ const Usage = "usage: duban plan draft NOTICE [-o OUT.yaml] [--json] [--year YEA
 func Command(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("duban plan draft", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, Usage)
+		fs.PrintDefaults()
+	}
 	out := fs.String("o", "", "write the draft plan (YAML) to this file")
 	asJSON := fs.Bool("json", false, "print the draft (and the evaluation) as JSON instead of the review")
 	year := fs.Int("year", 0, "plan year (default: read from the notice's title or number)")
