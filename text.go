@@ -20,6 +20,8 @@ const (
 	MaxEvidence = 200
 	// MaxExtensionDays bounds how far one extension may move a deadline.
 	MaxExtensionDays = 366
+	// MaxApprovalSteps bounds an approval chain.
+	MaxApprovalSteps = 20
 )
 
 // Dates Duban accepts anywhere: a plan year, a deadline, an extension, a

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,8 +11,12 @@ import (
 	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/store"
-	"github.com/duban-dev/duban/workflows"
 )
+
+// Task actions. Each request is decoded strictly, checked at once against
+// the lifecycle table's request rules (every field at fault named), then
+// sent to the task's workflow, whose validator asks the same table about
+// the task as it is; one road, act, serves them all and the bulk approval.
 
 const headerIdempotencyKey = "Idempotency-Key"
 
@@ -34,35 +39,57 @@ func idempotencyKey(c *fiber.Ctx) (string, error) {
 }
 
 // updateID is the Temporal Update ID for a client's key: per user and per
-// kind of update, so two people (or two kinds of request) using the same
-// key never share a result.
-func updateID(userID int64, name, key string) string {
-	return fmt.Sprintf("api/%d/%s/%s", userID, name, key)
+// action, so two people (or two kinds of request) using the same key never
+// share a result.
+func updateID(userID int64, action duban.Action, key string) string {
+	return fmt.Sprintf("api/%d/%s/%s", userID, action, key)
 }
 
-// actionResponse is what every decision returns: the task as it now is,
+// actionResponse is what every action returns: the task as it now is,
 // read back from the store the API lists from.
 type actionResponse struct {
 	Task           taskView `json:"task"`
 	IdempotencyKey string   `json:"idempotency_key"`
 }
 
-// update sends one Update to the instance's workflow and answers with the
-// instance's new state. The workflow records the transition before the
-// Update completes, so the row read here already shows it.
-func (s *server) update(c *fiber.Ctx, in store.Instance, name, key string, userID int64, arg any) error {
-	ctx := c.UserContext()
-	_, err := s.Engine.Update(ctx, in.ID, name, updateID(userID, name, key), arg)
-	s.metrics.decisions.WithLabelValues(name, outcome(err)).Inc()
+// act answers one action request: the caller must see the task (404
+// otherwise), read decodes and checks the request, then the action goes to
+// the workflow and the task comes back as it now is.
+func (s *server) act(c *fiber.Ctx, action duban.Action, read func(p *principal, in store.Instance) (duban.Input, error)) error {
+	p, in, err := s.actionTarget(c)
 	if err != nil {
 		return err
 	}
-	row, err := s.DB.Instance(ctx, in.ID)
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	req, err := read(p, in)
+	if err != nil {
+		return err
+	}
+	view, err := s.actOn(c.UserContext(), p, in.ID, action, key, req)
 	if err != nil {
 		return err
 	}
 	c.Set(headerIdempotencyKey, key)
-	return c.JSON(actionResponse{Task: s.taskView(row, s.planNow()), IdempotencyKey: key})
+	return c.JSON(actionResponse{Task: view, IdempotencyKey: key})
+}
+
+// actOn sends one action for p to a task's workflow and reads the task
+// back. The workflow records the transition before the Update completes,
+// so the row read here already shows it.
+func (s *server) actOn(ctx context.Context, p *principal, id string, action duban.Action, key string, req duban.Input) (taskView, error) {
+	err := s.Engine.Act(ctx, id, updateID(p.User.ID, action, key), action, p.actor(), req)
+	s.metrics.decisions.WithLabelValues(string(action), outcome(err)).Inc()
+	if err != nil {
+		return taskView{}, err
+	}
+	row, err := s.DB.Instance(ctx, id)
+	if err != nil {
+		return taskView{}, err
+	}
+	return s.taskView(row, s.planNow()), nil
 }
 
 func outcome(err error) string {
@@ -70,6 +97,40 @@ func outcome(err error) string {
 		return "ok"
 	}
 	return duban.ErrorCode(err)
+}
+
+// checkAction runs the lifecycle table's request rules on what a request
+// asks, plus the problems its shape already showed (a field missing, a
+// malformed hash), as one 422. A field the shape already faults is not
+// judged again.
+func checkAction(action duban.Action, req duban.Input, shape ...input.FieldError) error {
+	errs := shape
+	faulted := map[string]bool{}
+	for _, e := range shape {
+		faulted[e.Field] = true
+	}
+	for _, e := range duban.CheckRequest(action, req) {
+		if !faulted[e.Field] {
+			errs = append(errs, input.FieldError{Field: e.Field, Message: e.Message})
+		}
+	}
+	if len(errs) > 0 {
+		return input.Invalid(action.Label()+"内容有误", errs...)
+	}
+	return nil
+}
+
+// decodeAction reads a JSON action request that checks itself.
+func decodeAction[R interface {
+	*T
+	validator
+	input() duban.Input
+}, T any](s *server, c *fiber.Ctx) (duban.Input, error) {
+	var req T
+	if err := s.decodeJSON(c, R(&req)); err != nil {
+		return duban.Input{}, err
+	}
+	return R(&req).input(), nil
 }
 
 // progressRequest reports progress: a value (count or covered units), the
@@ -80,22 +141,16 @@ type progressRequest struct {
 	Base     *int     `json:"base"`
 	Note     string   `json:"note" text:"multiline"`
 	Evidence []string `json:"evidence"`
+	files    int      // files uploaded with a multipart request
+}
+
+func (r *progressRequest) input() duban.Input {
+	// Before the files are resolved, the request rules only count them.
+	return duban.Input{Value: r.Value, Base: r.Base, Note: strings.TrimSpace(r.Note), Evidence: make([]duban.Evidence, len(r.Evidence)+r.files)}
 }
 
 func (r *progressRequest) validate() error {
-	var errs []input.FieldError
-	if r.Value != nil && (*r.Value < 0 || *r.Value > duban.MaxCount) {
-		errs = append(errs, input.FieldError{Field: "value", Message: fmt.Sprintf("进度应为 0 到 %d 的整数", duban.MaxCount)})
-	}
-	if r.Base != nil && (*r.Base < 1 || *r.Base > duban.MaxCount) {
-		errs = append(errs, input.FieldError{Field: "base", Message: fmt.Sprintf("基数应为 1 到 %d 的整数", duban.MaxCount)})
-	}
-	errs = append(errs, checkNote("note", r.Note, duban.MaxNoteLength)...)
-	errs = append(errs, checkHashes(r.Evidence)...)
-	if len(errs) > 0 {
-		return input.Invalid("进展报告有误", errs...)
-	}
-	return nil
+	return checkAction(duban.ActionReportProgress, r.input(), checkHashes(r.Evidence)...)
 }
 
 type submitRequest struct {
@@ -103,20 +158,12 @@ type submitRequest struct {
 	Evidence []string `json:"evidence"`
 }
 
-func (r *submitRequest) validate() error {
-	errs := append(checkNote("note", r.Note, duban.MaxNoteLength), checkHashes(r.Evidence)...)
-	if len(errs) > 0 {
-		return input.Invalid("提交内容有误", errs...)
-	}
-	return nil
+func (r *submitRequest) input() duban.Input {
+	return duban.Input{Note: strings.TrimSpace(r.Note), Evidence: make([]duban.Evidence, len(r.Evidence))}
 }
 
-// checkNote checks a multi-line text a person typed (a note, a reason).
-func checkNote(field, v string, max int) []input.FieldError {
-	if msg := duban.TextProblem(v, max, true); msg != "" {
-		return []input.FieldError{{Field: field, Message: msg}}
-	}
-	return nil
+func (r *submitRequest) validate() error {
+	return checkAction(duban.ActionSubmit, r.input(), checkHashes(r.Evidence)...)
 }
 
 func checkHashes(hs []string) []input.FieldError {
@@ -135,62 +182,45 @@ func checkHashes(hs []string) []input.FieldError {
 // reportProgress accepts JSON, or multipart/form-data with the same fields
 // and files under "file".
 func (s *server) reportProgress(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req progressRequest
-	var uploaded []duban.Evidence
-	if isMultipart(c) {
-		uploaded, err = s.readProgressForm(c, p, in, &req)
-	} else {
-		err = s.decodeJSON(c, &req)
-	}
-	if err != nil {
-		return err
-	}
-	if req.Value == nil && req.Base == nil && strings.TrimSpace(req.Note) == "" && len(req.Evidence) == 0 && len(uploaded) == 0 {
-		return input.Invalid("进展报告不能为空", input.FieldError{Field: "note", Message: "请填写进度、说明或上传佐证材料"})
-	}
-	ev, err := s.evidenceFor(c, in, req.Evidence, uploaded)
-	if err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateReportProgress, key, p.User.ID,
-		workflows.ProgressReport{Actor: p.actor(), Value: req.Value, Base: req.Base, Note: strings.TrimSpace(req.Note), Evidence: ev})
+	return s.act(c, duban.ActionReportProgress, func(p *principal, in store.Instance) (duban.Input, error) {
+		var req progressRequest
+		var uploaded []duban.Evidence
+		var err error
+		if isMultipart(c) {
+			uploaded, err = s.readProgressForm(c, p, in, &req, req.validate)
+		} else {
+			err = s.decodeJSON(c, &req)
+		}
+		if err != nil {
+			return duban.Input{}, err
+		}
+		out := req.input()
+		out.Evidence, err = s.evidenceFor(c, in, req.Evidence, uploaded)
+		return out, err
+	})
 }
 
 func (s *server) submit(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req submitRequest
-	var uploaded []duban.Evidence
-	if isMultipart(c) {
-		var pr progressRequest
-		uploaded, err = s.readProgressForm(c, p, in, &pr)
-		req.Note, req.Evidence = pr.Note, pr.Evidence
-	} else if len(c.Body()) > 0 {
-		err = s.decodeJSON(c, &req)
-	}
-	if err != nil {
-		return err
-	}
-	ev, err := s.evidenceFor(c, in, req.Evidence, uploaded)
-	if err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateSubmit, key, p.User.ID,
-		workflows.Submission{Actor: p.actor(), Note: strings.TrimSpace(req.Note), Evidence: ev})
+	return s.act(c, duban.ActionSubmit, func(p *principal, in store.Instance) (duban.Input, error) {
+		var req submitRequest
+		var uploaded []duban.Evidence
+		var err error
+		if isMultipart(c) {
+			var pr progressRequest
+			uploaded, err = s.readProgressForm(c, p, in, &pr, func() error {
+				req.Note, req.Evidence = pr.Note, pr.Evidence
+				return req.validate()
+			})
+		} else if len(c.Body()) > 0 {
+			err = s.decodeJSON(c, &req)
+		}
+		if err != nil {
+			return duban.Input{}, err
+		}
+		out := req.input()
+		out.Evidence, err = s.evidenceFor(c, in, req.Evidence, uploaded)
+		return out, err
+	})
 }
 
 // evidenceFor resolves hashes to files uploaded to this task and appends
@@ -213,43 +243,37 @@ type decisionRequest struct {
 	Reason  string `json:"reason" text:"multiline"`
 }
 
-func (r *decisionRequest) validate() error {
-	var errs []input.FieldError
-	if r.Step == nil {
-		errs = append(errs, input.FieldError{Field: "step", Message: "必填：所审批的步骤（从 1 开始）"})
-	} else if *r.Step < 1 || *r.Step > 20 {
-		errs = append(errs, input.FieldError{Field: "step", Message: "步骤应为 1 到 20 的整数"})
+func (r *decisionRequest) input() duban.Input {
+	in := duban.Input{Reason: strings.TrimSpace(r.Reason)}
+	if r.Step != nil {
+		in.Step = *r.Step
 	}
-	if r.Approve == nil {
-		errs = append(errs, input.FieldError{Field: "approve", Message: "必填：true 通过，false 退回"})
-	} else if !*r.Approve && strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, input.FieldError{Field: "reason", Message: "退回时必须填写理由"})
+	if r.Approve != nil {
+		in.Approve = *r.Approve
 	}
-	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
-	if len(errs) > 0 {
-		return input.Invalid("审批内容有误", errs...)
-	}
-	return nil
+	return in
 }
 
-// decide approves or rejects the step waiting. Two approvers racing on one
+func (r *decisionRequest) validate() error {
+	var shape []input.FieldError
+	if r.Step == nil {
+		shape = append(shape, input.FieldError{Field: "step", Message: "必填：所审批的步骤（从 1 开始）"})
+	}
+	if r.Approve == nil {
+		// Without it, the reason cannot be judged either.
+		shape = append(shape, input.FieldError{Field: "approve", Message: "必填：true 通过，false 退回"})
+		return input.Invalid(duban.ActionDecide.Label()+"内容有误", shape...)
+	}
+	return checkAction(duban.ActionDecide, r.input(), shape...)
+}
+
+// decide approves or returns the step waiting. Two approvers racing on one
 // step: the workflow validates the second after the first has changed the
 // state, so exactly one wins and the other gets 409.
 func (s *server) decide(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req decisionRequest
-	if err := s.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateDecide, key, p.User.ID,
-		workflows.DecisionRequest{Actor: p.actor(), Step: *req.Step, Approve: *req.Approve, Reason: strings.TrimSpace(req.Reason)})
+	return s.act(c, duban.ActionDecide, func(*principal, store.Instance) (duban.Input, error) {
+		return decodeAction[*decisionRequest](s, c)
+	})
 }
 
 type extensionRequest struct {
@@ -257,36 +281,26 @@ type extensionRequest struct {
 	Reason string      `json:"reason" text:"multiline"`
 }
 
+func (r *extensionRequest) input() duban.Input {
+	in := duban.Input{Reason: strings.TrimSpace(r.Reason)}
+	if r.NewDue != nil {
+		in.NewDue = r.NewDue.Time
+	}
+	return in
+}
+
 func (r *extensionRequest) validate() error {
-	var errs []input.FieldError
+	var shape []input.FieldError
 	if r.NewDue == nil {
-		errs = append(errs, input.FieldError{Field: "new_due", Message: "必填：新的截止日期（YYYY-MM-DD）"})
+		shape = append(shape, input.FieldError{Field: "new_due", Message: "必填：新的截止日期（YYYY-MM-DD）"})
 	}
-	if strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, input.FieldError{Field: "reason", Message: "申请延期必须填写理由"})
-	}
-	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
-	if len(errs) > 0 {
-		return input.Invalid("延期申请有误", errs...)
-	}
-	return nil
+	return checkAction(duban.ActionRequestExtension, r.input(), shape...)
 }
 
 func (s *server) requestExtension(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req extensionRequest
-	if err := s.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateRequestExtension, key, p.User.ID,
-		workflows.ExtensionRequest{Actor: p.actor(), NewDue: req.NewDue.Time, Reason: strings.TrimSpace(req.Reason)})
+	return s.act(c, duban.ActionRequestExtension, func(*principal, store.Instance) (duban.Input, error) {
+		return decodeAction[*extensionRequest](s, c)
+	})
 }
 
 type extensionDecisionRequest struct {
@@ -294,69 +308,41 @@ type extensionDecisionRequest struct {
 	Reason  string `json:"reason" text:"multiline"`
 }
 
+func (r *extensionDecisionRequest) input() duban.Input {
+	in := duban.Input{Reason: strings.TrimSpace(r.Reason)}
+	if r.Approve != nil {
+		in.Approve = *r.Approve
+	}
+	return in
+}
+
 func (r *extensionDecisionRequest) validate() error {
-	var errs []input.FieldError
 	if r.Approve == nil {
-		errs = append(errs, input.FieldError{Field: "approve", Message: "必填：true 同意，false 不同意"})
-	} else if !*r.Approve && strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, input.FieldError{Field: "reason", Message: "不同意延期时必须填写理由"})
+		return input.Invalid(duban.ActionDecideExtension.Label()+"内容有误", input.FieldError{Field: "approve", Message: "必填：true 同意，false 不同意"})
 	}
-	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
-	if len(errs) > 0 {
-		return input.Invalid("延期审批内容有误", errs...)
-	}
-	return nil
+	return checkAction(duban.ActionDecideExtension, r.input())
 }
 
 func (s *server) decideExtension(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req extensionDecisionRequest
-	if err := s.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateDecideExtension, key, p.User.ID,
-		workflows.ExtensionDecision{Actor: p.actor(), Approve: *req.Approve, Reason: strings.TrimSpace(req.Reason)})
+	return s.act(c, duban.ActionDecideExtension, func(*principal, store.Instance) (duban.Input, error) {
+		return decodeAction[*extensionDecisionRequest](s, c)
+	})
 }
 
 type cancelRequest struct {
 	Reason string `json:"reason" text:"multiline"`
 }
 
-func (r *cancelRequest) validate() error {
-	errs := checkNote("reason", r.Reason, duban.MaxReasonLength)
-	if strings.TrimSpace(r.Reason) == "" {
-		errs = append(errs, input.FieldError{Field: "reason", Message: "撤销必须填写理由"})
-	}
-	if len(errs) > 0 {
-		return input.Invalid("撤销内容有误", errs...)
-	}
-	return nil
-}
+func (r *cancelRequest) input() duban.Input { return duban.Input{Reason: strings.TrimSpace(r.Reason)} }
+
+func (r *cancelRequest) validate() error { return checkAction(duban.ActionCancel, r.input()) }
 
 // cancel withdraws a task (admins of a unit above or at the task's). The
 // audit row is written with the timeline event, by the store.
 func (s *server) cancel(c *fiber.Ctx) error {
-	p, in, err := s.actionTarget(c)
-	if err != nil {
-		return err
-	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	var req cancelRequest
-	if err := s.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	return s.update(c, in, workflows.UpdateCancel, key, p.User.ID,
-		workflows.Cancellation{Actor: p.actor(), Reason: strings.TrimSpace(req.Reason)})
+	return s.act(c, duban.ActionCancel, func(*principal, store.Instance) (duban.Input, error) {
+		return decodeAction[*cancelRequest](s, c)
+	})
 }
 
 // actionTarget is the caller and the instance they act on, 404 when out of

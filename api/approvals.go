@@ -12,7 +12,6 @@ import (
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/store"
-	"github.com/duban-dev/duban/workflows"
 )
 
 // listApprovals lists what waits on the caller's unit: approval steps
@@ -85,15 +84,37 @@ func (r *bulkRequest) validate() error {
 			errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].instance_id", i), Message: "重复的任务"})
 		}
 		seen[it.InstanceID] = true
-		if it.Step == nil || *it.Step < 1 {
+		if it.Step == nil {
 			errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].step", i), Message: "必填：所审批的步骤（从 1 开始）"})
 		}
 	}
-	errs = append(errs, checkNote("reason", r.Reason, duban.MaxReasonLength)...)
+	// The lifecycle's rules for one decision, on each item; the shared
+	// reason is named once.
+	reasonSeen := false
+	for i, it := range r.Items {
+		for _, e := range duban.CheckRequest(duban.ActionDecide, r.input(it)) {
+			switch {
+			case e.Field == "reason" && !reasonSeen:
+				reasonSeen = true
+				errs = append(errs, input.FieldError{Field: "reason", Message: e.Message})
+			case e.Field != "reason" && it.Step != nil:
+				errs = append(errs, input.FieldError{Field: fmt.Sprintf("items[%d].%s", i, e.Field), Message: e.Message})
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return input.Invalid("批量审批内容有误", errs...)
 	}
 	return nil
+}
+
+// input is one item's decision: approve, with the shared reason.
+func (r *bulkRequest) input(it bulkItem) duban.Input {
+	in := duban.Input{Approve: true, Reason: strings.TrimSpace(r.Reason)}
+	if it.Step != nil {
+		in.Step = *it.Step
+	}
+	return in
 }
 
 // bulkResult is one item's outcome: its task as it now is, or a problem.
@@ -133,20 +154,17 @@ func (s *server) bulkApprove(c *fiber.Ctx) error {
 			defer func() { <-sem }()
 			res := bulkResult{InstanceID: it.InstanceID}
 			in, err := s.visibleInstanceByID(ctx, p, it.InstanceID)
+			var v taskView
 			if err == nil {
-				itemKey := bulkKey(key, it.InstanceID)
-				_, err = s.Engine.Update(ctx, in.ID, workflows.UpdateDecide, updateID(p.User.ID, workflows.UpdateDecide, itemKey),
-					workflows.DecisionRequest{Actor: p.actor(), Step: *it.Step, Approve: true, Reason: strings.TrimSpace(req.Reason)})
-				s.metrics.decisions.WithLabelValues(workflows.UpdateDecide, outcome(err)).Inc()
-			}
-			if err == nil {
-				in, err = s.DB.Instance(ctx, in.ID)
+				v, err = s.actOn(ctx, p, in.ID, duban.ActionDecide, bulkKey(key, it.InstanceID), req.input(it))
 			}
 			if err != nil {
-				pr := s.itemProblem(err)
+				pr := s.problemOf(err, "")
+				if pr.Code == duban.EINTERNAL {
+					s.log.Error("bulk item failed", "instance", it.InstanceID, "err", err)
+				}
 				res.Status, res.Error = pr.Status, &pr
 			} else {
-				v := s.taskView(in, s.planNow())
 				res.Status, res.Task = fiber.StatusOK, &v
 			}
 			results[i] = res
@@ -166,17 +184,4 @@ func (s *server) bulkApprove(c *fiber.Ctx) error {
 func bulkKey(key, instanceID string) string {
 	h := sha256.Sum256([]byte(key + "\x00" + instanceID))
 	return "bulk-" + hex.EncodeToString(h[:12])
-}
-
-// itemProblem renders an error as a problem for one item of a bulk
-// request; internal causes are logged, not shown.
-func (s *server) itemProblem(err error) problem {
-	code := duban.ErrorCode(err)
-	info, ok := problemInfo[code]
-	if !ok || code == duban.EINTERNAL {
-		s.log.Error("bulk item failed", "err", err)
-		code, info = duban.EINTERNAL, problemInfo[duban.EINTERNAL]
-		return problem{Type: "urn:duban:problem:" + code, Title: info.title, Status: info.status, Code: code, Detail: info.title}
-	}
-	return problem{Type: "urn:duban:problem:" + code, Title: info.title, Status: info.status, Code: code, Detail: duban.ErrorMessage(err)}
 }

@@ -174,12 +174,12 @@ func TestWorkflowRefusesWhatTheStoreCannotHold(t *testing.T) {
 		"huge-value": {Actor: official, Value: &huge},
 		"bad-file":   {Actor: official, Evidence: []duban.Evidence{{SHA256: strings.Repeat("a", 64), Name: "a\x00.pdf"}}},
 	} {
-		_, err := f.stack.Engine.Update(ctx, id, workflows.UpdateReportProgress, "wf-refuses-"+label, arg)
+		_, err := f.stack.Engine.Send(ctx, id, "wf-refuses-"+label, arg)
 		require.Error(t, err, label)
 		require.Equal(t, duban.EINVALID, duban.ErrorCode(err), "%s: %v", label, err)
 	}
 	far := workflows.ExtensionRequest{Actor: official, NewDue: duban.EndOfDay(9999, 12, 31), Reason: "x"}
-	_, err := f.stack.Engine.Update(ctx, id, workflows.UpdateRequestExtension, "wf-refuses-far", far)
+	_, err := f.stack.Engine.Send(ctx, id, "wf-refuses-far", far)
 	require.Equal(t, duban.EINVALID, duban.ErrorCode(err), "%v", err)
 	require.Equal(t, before, requireConsistent(t, f, id))
 }

@@ -21,8 +21,8 @@ func complete(t *testing.T, f *fixture, county string) {
 	id := submitted(t, f, county, true)
 	h := org.Hunan()
 	city, _ := h.Parent(county)
-	drive(t, f, id, workflows.UpdateDecide, workflows.DecisionRequest{Actor: actor(city.Code, duban.RoleApprover), Step: 2, Approve: true})
-	drive(t, f, id, workflows.UpdateDecide, workflows.DecisionRequest{Actor: actor("43", duban.RoleApprover), Step: 3, Approve: true})
+	drive(t, f, id, workflows.DecisionRequest{Actor: actor(city.Code, duban.RoleApprover), Step: 2, Approve: true})
+	drive(t, f, id, workflows.DecisionRequest{Actor: actor("43", duban.RoleApprover), Step: 3, Approve: true})
 }
 
 // TestSupervisorBoard uses Zhuzhou (4302), which no other test touches:
@@ -33,7 +33,7 @@ func TestSupervisorBoard(t *testing.T) {
 	counties := org.Hunan().Children("4302")
 	n := len(counties)
 	complete(t, f, "430202")
-	drive(t, f, "2021/8.1/430203", workflows.UpdateCancel, workflows.Cancellation{Actor: actor("43", duban.RoleAdmin), Reason: "合并开展"})
+	drive(t, f, "2021/8.1/430203", workflows.Cancellation{Actor: actor("43", duban.RoleAdmin), Reason: "合并开展"})
 
 	res := f.as(t, "hunan-supervisor", "GET", "/api/v1/board/rollup?unit=4302", nil)
 	require.Equal(t, 200, res.status, "%s", res.body)

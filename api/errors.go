@@ -63,13 +63,32 @@ func apiError(code, format string, args ...any) error { return duban.Errorf(code
 
 func notFound(what string) error { return duban.Errorf(duban.ENOTFOUND, "%s不存在", what) }
 
-// handleError is the one place errors become responses. Only internal
-// errors are logged with their cause; the client never sees it.
+// handleError writes an error as a problem document: the one place
+// errors become responses.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
-	p := problem{Code: duban.EINTERNAL, Instance: c.OriginalURL()}
+	p := s.problemOf(err, c.OriginalURL())
 	if id, ok := c.Locals(localRequestID).(string); ok {
 		p.RequestID = id
 	}
+	if p.Code == duban.EINTERNAL || p.Code == codeTimeout {
+		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
+	if c.Response().Header.Peek(fiber.HeaderCacheControl) == nil {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	body, merr := jsonMarshal(p)
+	if merr != nil {
+		return c.Status(fiber.StatusInternalServerError).SendString(`{"code":"internal"}`)
+	}
+	return c.Status(p.Status).Send(body)
+}
+
+// problemOf maps an error to its problem (also for one item of a bulk
+// request): the code, status and Chinese title, the detail and the fields
+// at fault. Internal causes are never shown; the caller logs them.
+func (s *server) problemOf(err error, instance string) problem {
+	p := problem{Code: duban.EINTERNAL, Instance: instance}
 	var (
 		inv   *input.Error
 		de    *duban.Error
@@ -89,30 +108,21 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		if de.Field != "" {
 			p.Errors = []input.FieldError{{Field: de.Field, Message: de.Message}}
 		}
-		if _, ok := problemInfo[p.Code]; !ok {
-			p.Code, p.Detail = duban.EINTERNAL, ""
-		}
 	case errors.As(err, &fe):
 		p.Code, p.Detail = fiberCode(fe.Code), fiberDetail(fe)
 	case errors.Is(err, context.DeadlineExceeded):
 		p.Code = codeTimeout
 	}
-	info := problemInfo[p.Code]
+	info, ok := problemInfo[p.Code]
+	if !ok {
+		p.Code, info = duban.EINTERNAL, problemInfo[duban.EINTERNAL]
+	}
 	p.Status, p.Title = info.status, info.title
 	p.Type = "urn:duban:problem:" + p.Code
 	if p.Code == duban.EINTERNAL || p.Code == codeTimeout {
 		p.Detail = info.title
-		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "err", err)
 	}
-	c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
-	if c.Response().Header.Peek(fiber.HeaderCacheControl) == nil {
-		c.Set(fiber.HeaderCacheControl, "no-store")
-	}
-	body, merr := jsonMarshal(p)
-	if merr != nil {
-		return c.Status(fiber.StatusInternalServerError).SendString(`{"code":"internal"}`)
-	}
-	return c.Status(p.Status).Send(body)
+	return p
 }
 
 func fiberCode(status int) string {

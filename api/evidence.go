@@ -143,11 +143,8 @@ func (s *server) uploadEvidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if in.UnitCode != p.unit() {
-		return apiError(duban.EFORBIDDEN, "只有%s的承办人可以上传佐证材料", in.UnitName)
-	}
-	if in.Status.Finished() {
-		return apiError(duban.ECONFLICT, "任务已%s，不能再上传佐证材料", strings.TrimPrefix(in.Status.Label(), "已"))
+	if err := duban.Permit(duban.ActionUploadEvidence, p.actor(), factsOf(in)); err != nil {
+		return err
 	}
 	if !isMultipart(c) {
 		return apiError(codeMediaType, "请以 multipart/form-data 上传文件（字段名 file）")
@@ -173,7 +170,9 @@ func (s *server) uploadEvidence(c *fiber.Ctx) error {
 // readProgressForm reads a multipart progress report or submission: fields
 // value, base, note, evidence (repeatable) and files under "file". Only the
 // task's own officials may attach files.
-func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance, req *progressRequest) ([]duban.Evidence, error) {
+// check validates the fields read, as the action the form is for asks,
+// before any file is stored.
+func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance, req *progressRequest, check func() error) ([]duban.Evidence, error) {
 	form, err := c.MultipartForm()
 	if err != nil {
 		return nil, input.Malformed("multipart 请求体无法解析")
@@ -208,14 +207,17 @@ func (s *server) readProgressForm(c *fiber.Ctx, p *principal, in store.Instance,
 		req.Note = vs[0]
 	}
 	req.Evidence = form.Value["evidence"]
+	req.files = len(form.File["file"])
 	if len(errs) > 0 {
 		return nil, input.Invalid("请求包含错误字段", errs...)
 	}
-	if err := req.validate(); err != nil {
+	if err := check(); err != nil {
 		return nil, err
 	}
-	if len(form.File["file"]) > 0 && in.UnitCode != p.unit() {
-		return nil, apiError(duban.EFORBIDDEN, "只有%s的承办人可以上传佐证材料", in.UnitName)
+	if len(form.File["file"]) > 0 {
+		if err := duban.Permit(duban.ActionUploadEvidence, p.actor(), factsOf(in)); err != nil {
+			return nil, err
+		}
 	}
 	return s.storeFiles(c, p, in, form)
 }

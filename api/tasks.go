@@ -276,7 +276,7 @@ type taskDetail struct {
 	Decisions        []decisionView  `json:"decisions"`
 	Evidence         []evidenceView  `json:"evidence"`
 	Timeline         []store.Event   `json:"timeline"`
-	Actions          []string        `json:"actions"` // what the caller may do now
+	Actions          []duban.Action  `json:"actions"` // what the caller may do now
 	ReminderOffsets  []duban.Offset  `json:"reminders,omitempty"`
 	Escalations      []escalationRef `json:"escalation_ladder,omitempty"`
 }
@@ -364,34 +364,17 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 	return d, nil
 }
 
-// actionsFor lists what the caller may do to the task now. The workflow
-// decides in the end; this spares the UI buttons that can only fail.
-func actionsFor(p *principal, in store.Instance) []string {
-	out := []string{}
-	if in.Status.Finished() {
-		return out
-	}
-	u := p.unit()
-	if p.has(duban.RoleOfficial) && in.UnitCode == u {
-		if in.Status != duban.StatusSubmitted {
-			out = append(out, "report_progress", "submit")
-		}
-		if !in.Extension {
-			out = append(out, "request_extension")
-		}
-	}
-	if p.has(duban.RoleApprover) {
-		if in.Status == duban.StatusSubmitted && in.ApproverUnit != nil && *in.ApproverUnit == u {
-			out = append(out, "decide")
-		}
-		if in.Extension && in.Spec.ExtensionUnit == u {
-			out = append(out, "decide_extension")
-		}
-	}
-	if p.manages(in.UnitCode) {
-		out = append(out, "cancel")
-	}
-	return out
+// actionsFor lists what the caller may do to the task now, as the
+// lifecycle table says. The workflow decides in the end; this spares the UI
+// buttons that can only fail.
+func actionsFor(p *principal, in store.Instance) []duban.Action {
+	return duban.Allowed(p.actor(), factsOf(in))
+}
+
+// factsOf is what the lifecycle table needs of a task, from its row.
+func factsOf(in store.Instance) duban.Facts {
+	return duban.Facts{Spec: &in.Spec, Status: in.Status, Due: in.Due, Step: in.CurrentStep,
+		Progress: in.Progress, ProgressBase: in.ProgressBase, Extension: in.Extension}
 }
 
 // getTimeline returns a task's events in order.

@@ -19,12 +19,12 @@ import (
 )
 
 // drive sends an Update straight to the engine, to set a task up.
-func drive(t *testing.T, f *fixture, id, name string, arg any) workflows.View {
+func drive(t *testing.T, f *fixture, id string, m workflows.Message) workflows.View {
 	t.Helper()
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	v, err := f.stack.Engine.Update(context.Background(), id, name, "setup-"+hex.EncodeToString(b), arg)
-	require.NoError(t, err, "%s %s", name, id)
+	v, err := f.stack.Engine.Send(context.Background(), id, "setup-"+hex.EncodeToString(b), m)
+	require.NoError(t, err, "%s %s", m.Action(), id)
 	return v
 }
 
@@ -40,9 +40,9 @@ var someEvidence = duban.Evidence{SHA256: "3f786850e387550fdab836ed7e6dc881de230
 func submitted(t *testing.T, f *fixture, county string, approveFirst bool) string {
 	t.Helper()
 	id := "2021/2.1/" + county
-	drive(t, f, id, workflows.UpdateSubmit, workflows.Submission{Actor: actor(county, duban.RoleOfficial), Evidence: []duban.Evidence{someEvidence}})
+	drive(t, f, id, workflows.Submission{Actor: actor(county, duban.RoleOfficial), Evidence: []duban.Evidence{someEvidence}})
 	if approveFirst {
-		drive(t, f, id, workflows.UpdateDecide, workflows.DecisionRequest{Actor: actor(county, duban.RoleApprover), Step: 1, Approve: true})
+		drive(t, f, id, workflows.DecisionRequest{Actor: actor(county, duban.RoleApprover), Step: 1, Approve: true})
 	}
 	return id
 }

@@ -196,11 +196,11 @@ func prepareApprovals(ctx context.Context, s *stack, eng *engine.Engine, levels 
 			defer func() { <-sem }()
 			off := duban.Actor{Name: "压测承办人", UnitCode: x.unit, Roles: []duban.Role{duban.RoleOfficial}}
 			head := duban.Actor{Name: "压测审核人", UnitCode: x.unit, Roles: []duban.Role{duban.RoleApprover}}
-			if _, err := eng.Update(ctx, x.id, workflows.UpdateSubmit, "bench-s-"+x.id, workflows.Submission{Actor: off, Evidence: proof}); err != nil {
+			if _, err := eng.Send(ctx, x.id, "bench-s-"+x.id, workflows.Submission{Actor: off, Evidence: proof}); err != nil {
 				errs <- fmt.Errorf("submit %s: %w", x.id, err)
 				return
 			}
-			if _, err := eng.Update(ctx, x.id, workflows.UpdateDecide, "bench-d-"+x.id, workflows.DecisionRequest{Actor: head, Step: 1, Approve: true}); err != nil {
+			if _, err := eng.Send(ctx, x.id, "bench-d-"+x.id, workflows.DecisionRequest{Actor: head, Step: 1, Approve: true}); err != nil {
 				errs <- fmt.Errorf("approve %s: %w", x.id, err)
 				return
 			}

@@ -83,17 +83,18 @@ func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.Lau
 	return res, err
 }
 
-// Update sends a decision to an instance's workflow. updateID is the
+// Send sends a message to an instance's workflow as the Update of its
+// action, and returns the instance's state after it. updateID is the
 // client's idempotency key: the same key twice gives the first result and
 // changes nothing. A refusal by the workflow's validator comes back as a
 // *duban.Error with the code the workflow chose.
-func (e *Engine) Update(ctx context.Context, instanceID, name, updateID string, arg any) (workflows.View, error) {
+func (e *Engine) Send(ctx context.Context, instanceID, updateID string, m workflows.Message) (workflows.View, error) {
 	var view workflows.View
 	h, err := e.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   e.WorkflowID(instanceID),
 		UpdateID:     updateID,
-		UpdateName:   name,
-		Args:         []any{arg},
+		UpdateName:   string(m.Action()),
+		Args:         []any{m},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
@@ -103,6 +104,50 @@ func (e *Engine) Update(ctx context.Context, instanceID, name, updateID string, 
 		return view, translate(err)
 	}
 	return view, nil
+}
+
+// Act takes a lifecycle action on an instance for actor, with what the
+// request asked: the API's one road to the workflows.
+func (e *Engine) Act(ctx context.Context, instanceID, updateID string, action duban.Action, actor duban.Actor, in duban.Input) error {
+	m, err := workflows.NewMessage(action, actor, in)
+	if err != nil {
+		return err
+	}
+	_, err = e.Send(ctx, instanceID, updateID, m)
+	return err
+}
+
+// ReportProgress, Submit, Decide, RequestExtension, DecideExtension and
+// Cancel send one action each.
+
+func (e *Engine) ReportProgress(ctx context.Context, instanceID, updateID string, r workflows.ProgressReport) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, r)
+}
+
+func (e *Engine) Submit(ctx context.Context, instanceID, updateID string, s workflows.Submission) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, s)
+}
+
+func (e *Engine) Decide(ctx context.Context, instanceID, updateID string, d workflows.DecisionRequest) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, d)
+}
+
+func (e *Engine) RequestExtension(ctx context.Context, instanceID, updateID string, r workflows.ExtensionRequest) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, r)
+}
+
+func (e *Engine) DecideExtension(ctx context.Context, instanceID, updateID string, d workflows.ExtensionDecision) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, d)
+}
+
+func (e *Engine) Cancel(ctx context.Context, instanceID, updateID string, c workflows.Cancellation) (workflows.View, error) {
+	return e.Send(ctx, instanceID, updateID, c)
+}
+
+// Healthy reports whether the Temporal frontend answers.
+func (e *Engine) Healthy(ctx context.Context) error {
+	_, err := e.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
 }
 
 // State queries an instance's workflow for its full state.
@@ -115,18 +160,18 @@ func (e *Engine) State(ctx context.Context, instanceID string) (workflows.View, 
 	return view, v.Get(&view)
 }
 
-// Cancel is a convenience for the cancel update.
-func (e *Engine) Cancel(ctx context.Context, instanceID, updateID string, c workflows.Cancellation) (workflows.View, error) {
-	return e.Update(ctx, instanceID, workflows.UpdateCancel, updateID, c)
-}
-
 func translate(err error) error {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		code := app.Type()
 		switch code {
 		case duban.EINVALID, duban.ECONFLICT, duban.EFORBIDDEN, duban.ENOTFOUND:
-			return &duban.Error{Code: code, Message: app.Message()}
+			// A lifecycle refusal names the request field at fault, if any.
+			var field string
+			if app.HasDetails() {
+				_ = app.Details(&field)
+			}
+			return &duban.Error{Code: code, Message: app.Message(), Field: field}
 		}
 		return err
 	}

@@ -99,9 +99,9 @@ func TestLaunchAndDriveOneInstanceToCompletion(t *testing.T) {
 	require.Equal(t, 3, row.StepCount)
 	require.Equal(t, 1, countRows(t, s.DB, `SELECT count(*) FROM inbox WHERE instance_id = $1 AND user_id = $2 AND kind = 'assigned'`, id, official.ID))
 
-	step := func(label, name string, arg any) workflows.View {
+	step := func(label string, m workflows.Message) workflows.View {
 		t.Helper()
-		v, err := s.Engine.Update(ctx, id, name, label, arg)
+		v, err := s.Engine.Send(ctx, id, label, m)
 		require.NoError(t, err, label)
 		// A read right after the decision already shows it.
 		row, err := s.DB.Instance(ctx, id)
@@ -111,21 +111,21 @@ func TestLaunchAndDriveOneInstanceToCompletion(t *testing.T) {
 		require.Equal(t, v.Projection.CurrentStep, row.CurrentStep, label)
 		return v
 	}
-	step("p1", workflows.UpdateReportProgress, workflows.ProgressReport{Actor: official.Actor(), Note: "方案已起草", Evidence: []duban.Evidence{proof}})
-	v := step("s1", workflows.UpdateSubmit, workflows.Submission{Actor: official.Actor(), Note: "方案已印发"})
+	step("p1", workflows.ProgressReport{Actor: official.Actor(), Note: "方案已起草", Evidence: []duban.Evidence{proof}})
+	v := step("s1", workflows.Submission{Actor: official.Actor(), Note: "方案已印发"})
 	require.Equal(t, duban.StatusSubmitted, v.Projection.Status)
 
 	// A wrong approver is refused with a domain error, and writes nothing.
-	_, err = s.Engine.Update(ctx, id, workflows.UpdateDecide, "wrong", workflows.DecisionRequest{Actor: cityHead.Actor(), Step: 1, Approve: true})
+	_, err = s.Engine.Send(ctx, id, "wrong", workflows.DecisionRequest{Actor: cityHead.Actor(), Step: 1, Approve: true})
 	require.Equal(t, duban.EFORBIDDEN, duban.ErrorCode(err))
 
-	step("d1", workflows.UpdateDecide, workflows.DecisionRequest{Actor: countyHead.Actor(), Step: 1, Approve: true})
+	step("d1", workflows.DecisionRequest{Actor: countyHead.Actor(), Step: 1, Approve: true})
 	// The same idempotency key again returns the first result and decides nothing new.
-	again, err := s.Engine.Update(ctx, id, workflows.UpdateDecide, "d1", workflows.DecisionRequest{Actor: countyHead.Actor(), Step: 1, Approve: true})
+	again, err := s.Engine.Send(ctx, id, "d1", workflows.DecisionRequest{Actor: countyHead.Actor(), Step: 1, Approve: true})
 	require.NoError(t, err)
 	require.Equal(t, 2, again.Projection.CurrentStep)
-	step("d2", workflows.UpdateDecide, workflows.DecisionRequest{Actor: cityHead.Actor(), Step: 2, Approve: true})
-	v = step("d3", workflows.UpdateDecide, workflows.DecisionRequest{Actor: provHead.Actor(), Step: 3, Approve: true})
+	step("d2", workflows.DecisionRequest{Actor: cityHead.Actor(), Step: 2, Approve: true})
+	v = step("d3", workflows.DecisionRequest{Actor: provHead.Actor(), Step: 3, Approve: true})
 	require.Equal(t, duban.StatusCompleted, v.Projection.Status)
 
 	row, err = s.DB.Instance(ctx, id)
@@ -167,7 +167,7 @@ func TestLaunchAndDriveOneInstanceToCompletion(t *testing.T) {
 	require.Equal(t, store.Rollup{UnitCode: "430102", Total: 1, Completed: 1}, county)
 
 	// A decision on the finished task is refused.
-	_, err = s.Engine.Update(ctx, id, workflows.UpdateDecide, "late", workflows.DecisionRequest{Actor: provHead.Actor(), Step: 3, Approve: true})
+	_, err = s.Engine.Send(ctx, id, "late", workflows.DecisionRequest{Actor: provHead.Actor(), Step: 3, Approve: true})
 	require.Equal(t, duban.ECONFLICT, duban.ErrorCode(err))
 
 	// Launching again starts nothing and writes nothing.

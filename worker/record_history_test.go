@@ -48,21 +48,21 @@ func TestRecordHistory(t *testing.T) {
 	_, err = s.Engine.WaitLaunch(ctx, launchID)
 	require.NoError(t, err)
 	id := "2021/2.1/430102"
-	upd := func(key, name string, arg any) {
-		_, err := s.Engine.Update(ctx, id, name, key, arg)
+	upd := func(key string, m workflows.Message) {
+		_, err := s.Engine.Send(ctx, id, key, m)
 		require.NoError(t, err, key)
 	}
 	time.Sleep(4 * time.Second) // two reminders fire
 	ten := 10
-	upd("p", workflows.UpdateReportProgress, workflows.ProgressReport{Actor: official.Actor(), Value: &ten, Note: "起草中", Evidence: []duban.Evidence{proof}})
-	upd("x", workflows.UpdateRequestExtension, workflows.ExtensionRequest{Actor: official.Actor(), NewDue: time.Date(2021, 3, 20, 0, 0, 0, 0, duban.Shanghai), Reason: "待常委会审议"})
-	upd("xg", workflows.UpdateDecideExtension, workflows.ExtensionDecision{Actor: city.Actor(), Approve: true})
-	upd("s1", workflows.UpdateSubmit, workflows.Submission{Actor: official.Actor()})
-	upd("d1", workflows.UpdateDecide, workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
-	upd("r2", workflows.UpdateDecide, workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: false, Reason: "缺少审议纪要"})
-	upd("s2", workflows.UpdateSubmit, workflows.Submission{Actor: official.Actor(), Note: "已补充"})
-	upd("d3", workflows.UpdateDecide, workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
-	upd("d4", workflows.UpdateDecide, workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: true})
+	upd("p", workflows.ProgressReport{Actor: official.Actor(), Value: &ten, Note: "起草中", Evidence: []duban.Evidence{proof}})
+	upd("x", workflows.ExtensionRequest{Actor: official.Actor(), NewDue: time.Date(2021, 3, 20, 0, 0, 0, 0, duban.Shanghai), Reason: "待常委会审议"})
+	upd("xg", workflows.ExtensionDecision{Actor: city.Actor(), Approve: true})
+	upd("s1", workflows.Submission{Actor: official.Actor()})
+	upd("d1", workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
+	upd("r2", workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: false, Reason: "缺少审议纪要"})
+	upd("s2", workflows.Submission{Actor: official.Actor(), Note: "已补充"})
+	upd("d3", workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
+	upd("d4", workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: true})
 	var res workflows.TaskResult
 	require.NoError(t, s.Client.GetWorkflow(ctx, s.Engine.WorkflowID(id), "").Get(ctx, &res))
 	require.Equal(t, duban.StatusCompleted, res.Status)

@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,14 +14,15 @@ import (
 // TaskQueue is the one task queue every Duban worker polls.
 const TaskQueue = "duban"
 
-// Message names: updates, and the query.
+// Message names: one Update per lifecycle action, named after it, and the
+// query.
 const (
-	UpdateReportProgress   = "report_progress"
-	UpdateSubmit           = "submit"
-	UpdateDecide           = "decide"
-	UpdateRequestExtension = "request_extension"
-	UpdateDecideExtension  = "decide_extension"
-	UpdateCancel           = "cancel"
+	UpdateReportProgress   = string(duban.ActionReportProgress)
+	UpdateSubmit           = string(duban.ActionSubmit)
+	UpdateDecide           = string(duban.ActionDecide)
+	UpdateRequestExtension = string(duban.ActionRequestExtension)
+	UpdateDecideExtension  = string(duban.ActionDecideExtension)
+	UpdateCancel           = string(duban.ActionCancel)
 	QueryState             = "state"
 )
 
@@ -175,3 +177,64 @@ type View struct {
 	Projection duban.Projection `json:"projection"`
 	State      TaskState        `json:"state"`
 }
+
+// Message is an Update's argument: one type per lifecycle action, saying
+// who sends it and what it asks. The set is closed: only this package's
+// types implement it.
+type Message interface {
+	Action() duban.Action
+	actor() duban.Actor
+	input() duban.Input
+}
+
+// NewMessage builds the Update argument of an action from what a request
+// asked.
+func NewMessage(action duban.Action, actor duban.Actor, in duban.Input) (Message, error) {
+	switch action {
+	case duban.ActionReportProgress:
+		return ProgressReport{Actor: actor, Value: in.Value, Base: in.Base, Note: in.Note, Evidence: in.Evidence}, nil
+	case duban.ActionSubmit:
+		return Submission{Actor: actor, Note: in.Note, Evidence: in.Evidence}, nil
+	case duban.ActionDecide:
+		return DecisionRequest{Actor: actor, Step: in.Step, Approve: in.Approve, Reason: in.Reason}, nil
+	case duban.ActionRequestExtension:
+		return ExtensionRequest{Actor: actor, NewDue: in.NewDue, Reason: in.Reason}, nil
+	case duban.ActionDecideExtension:
+		return ExtensionDecision{Actor: actor, Approve: in.Approve, Reason: in.Reason}, nil
+	case duban.ActionCancel:
+		return Cancellation{Actor: actor, Reason: in.Reason}, nil
+	}
+	return nil, fmt.Errorf("no workflow message for action %q", action)
+}
+
+// What each Update asks, for the lifecycle table.
+
+func (ProgressReport) Action() duban.Action { return duban.ActionReportProgress }
+func (r ProgressReport) actor() duban.Actor { return r.Actor }
+func (r ProgressReport) input() duban.Input {
+	return duban.Input{Note: r.Note, Value: r.Value, Base: r.Base, Evidence: r.Evidence}
+}
+
+func (Submission) Action() duban.Action { return duban.ActionSubmit }
+func (s Submission) actor() duban.Actor { return s.Actor }
+func (s Submission) input() duban.Input { return duban.Input{Note: s.Note, Evidence: s.Evidence} }
+
+func (DecisionRequest) Action() duban.Action { return duban.ActionDecide }
+func (d DecisionRequest) actor() duban.Actor { return d.Actor }
+func (d DecisionRequest) input() duban.Input {
+	return duban.Input{Step: d.Step, Approve: d.Approve, Reason: d.Reason}
+}
+
+func (ExtensionRequest) Action() duban.Action { return duban.ActionRequestExtension }
+func (r ExtensionRequest) actor() duban.Actor { return r.Actor }
+func (r ExtensionRequest) input() duban.Input { return duban.Input{Reason: r.Reason, NewDue: r.NewDue} }
+
+func (ExtensionDecision) Action() duban.Action { return duban.ActionDecideExtension }
+func (d ExtensionDecision) actor() duban.Actor { return d.Actor }
+func (d ExtensionDecision) input() duban.Input {
+	return duban.Input{Approve: d.Approve, Reason: d.Reason}
+}
+
+func (Cancellation) Action() duban.Action { return duban.ActionCancel }
+func (c Cancellation) actor() duban.Actor { return c.Actor }
+func (c Cancellation) input() duban.Input { return duban.Input{Reason: c.Reason} }

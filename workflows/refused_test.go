@@ -34,7 +34,7 @@ func TestValidatorsRefuseWhatTheStoreCannotHold(t *testing.T) {
 	h.refused("nul-note", duban.EINVALID, "NUL")
 	h.refused("escape-note", duban.EINVALID, "U+001B")
 	h.refused("bad-utf8", duban.EINVALID, "编码")
-	h.refused("huge-value", duban.EINVALID, "不能超过")
+	h.refused("huge-value", duban.EINVALID, "0 到 1000000")
 	h.refused("nul-file", duban.EINVALID, "方案.pdf")
 	h.refused("far-extension", duban.EINVALID, "2100-12-31")
 	h.refused("long-extension", duban.EINVALID, "366")
