@@ -7,7 +7,7 @@ GO ?= go
 .PHONY: dev test build vet check bench fuzz fuzz-short
 
 dev:
-	$(GO) run ./cmd/duban dev
+	$(GO) run ./cmd/duban-dev dev
 
 test: check
 	bash deploy/dev/test-deps.sh
@@ -33,7 +33,7 @@ check:
 
 # The benchmark at its default sizes (under 15 minutes on 2 cores); writes docs/benchmarks.md.
 bench:
-	$(GO) run ./cmd/duban bench
+	$(GO) run ./cmd/duban-dev bench
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/duban ./cmd/duban

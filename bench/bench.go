@@ -19,8 +19,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/duban-dev/duban/internal/devpg"
 	"github.com/duban-dev/duban/internal/devtemporal"
-	"github.com/duban-dev/duban/internal/testenv"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/worker"
@@ -203,7 +203,7 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 	if err := worker.EnsureSearchAttributes(ctx, s.client, "default"); err != nil {
 		return nil, err
 	}
-	s.dbURL, s.dropDB, err = testenv.NewDatabase(ctx, "duban_bench")
+	s.dbURL, s.dropDB, err = devpg.NewScratchDatabase(ctx, "duban_bench")
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ type process struct {
 
 func startProcess(ctx context.Context, binary string, args, env []string, logPath string) (*process, error) {
 	if binary == "" {
-		return nil, fmt.Errorf("no duban binary to run %v (run the benchmark through `duban bench`)", args)
+		return nil, fmt.Errorf("no duban binary to run %v (run the benchmark through `duban-dev bench`)", args)
 	}
 	f, err := os.Create(logPath)
 	if err != nil {

@@ -114,7 +114,7 @@ func TestPreviousWorkingDay(t *testing.T) {
 
 // TestHolidayDataCoversEveryYearThePlansTouch fails loudly when the holiday
 // library has no data for a year a shipped plan reaches: its own year, and
-// the current year, which `duban dev` launches it onto, from the earliest
+// the current year, which `duban-dev dev` launches it onto, from the earliest
 // reminder to the last escalation step. The fix is to upgrade
 // github.com/6tail/lunar-go once the State Council has published the year.
 func TestHolidayDataCoversEveryYearThePlansTouch(t *testing.T) {

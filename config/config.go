@@ -39,7 +39,7 @@ type Config struct {
 	PublicURL string `yaml:"public_url" env:"DUBAN_PUBLIC_URL"`
 	// JWTKey signs access tokens (HMAC-SHA256); at least 32 bytes.
 	JWTKey string `yaml:"jwt_key" env:"DUBAN_JWT_KEY" secret:"true"`
-	// DataDir holds evidence files (blobs) and, for `duban dev`, the
+	// DataDir holds evidence files (blobs) and, for `duban-dev dev`, the
 	// embedded Temporal database and any private PostgreSQL cluster.
 	DataDir  string `yaml:"data_dir" env:"DUBAN_DATA_DIR"`
 	LogLevel string `yaml:"log_level" env:"DUBAN_LOG_LEVEL"`
@@ -98,7 +98,7 @@ type Webhook struct {
 
 // Temporal says how to reach the Temporal cluster.
 type Temporal struct {
-	// Address is host:port of the frontend; empty in `duban dev` means the embedded server.
+	// Address is host:port of the frontend; empty in `duban-dev dev` means the embedded server.
 	Address   string `yaml:"address" env:"TEMPORAL_ADDRESS"`
 	Namespace string `yaml:"namespace" env:"TEMPORAL_NAMESPACE"`
 	TaskQueue string `yaml:"task_queue" env:"DUBAN_TASK_QUEUE"`
@@ -113,7 +113,7 @@ type Temporal struct {
 	// WorkflowIDPrefix lets several deployments share a namespace.
 	WorkflowIDPrefix string `yaml:"workflow_id_prefix" env:"DUBAN_WORKFLOW_ID_PREFIX"`
 	// SearchAttributes sets DubanUnit, DubanCity, DubanCounty and DubanDue on
-	// each task workflow (register them on the namespace first); `duban dev`
+	// each task workflow (register them on the namespace first); `duban-dev dev`
 	// registers them on the embedded server and turns this on.
 	SearchAttributes bool `yaml:"search_attributes" env:"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES"`
 }

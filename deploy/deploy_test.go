@@ -44,6 +44,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/duban-dev/duban/config"
+	dubancli "github.com/duban-dev/duban/internal/cli"
 )
 
 // ---------------------------------------------------------------------------
@@ -1301,7 +1302,7 @@ func TestDockerfile(t *testing.T) {
 	args := map[string]string{}
 	var stages, user string
 	var finalEnv []string
-	var sawBuild bool
+	var sawBuild, sawDevKit bool
 	known := knownEnv()
 	for _, l := range lines {
 		instr, rest, _ := strings.Cut(l, " ")
@@ -1322,6 +1323,7 @@ func TestDockerfile(t *testing.T) {
 			user = rest
 		case "RUN":
 			sawBuild = sawBuild || strings.Contains(rest, buildCommand)
+			sawDevKit = sawDevKit || strings.Contains(rest, "./cmd/duban-dev")
 		case "ENV":
 			for _, kv := range strings.Fields(rest) {
 				name, _, _ := strings.Cut(kv, "=")
@@ -1338,11 +1340,85 @@ func TestDockerfile(t *testing.T) {
 	if !sawBuild {
 		t.Errorf("Dockerfile does not build with %s", buildCommand)
 	}
+	if sawDevKit {
+		t.Error("Dockerfile builds ./cmd/duban-dev: the image carries the production binary only, without the development kit")
+	}
 	if user == "" || strings.HasPrefix(user, "root") || strings.HasPrefix(user, "0") {
 		t.Errorf("final stage %s runs as %q; run as a non-root user", stages, user)
 	}
 	if !strings.Contains(string(raw), "TZ=Asia/Shanghai") {
 		t.Error("Dockerfile: set TZ=Asia/Shanghai")
+	}
+}
+
+// TestDeployFilesRunProductionCommands: every duban command the deployment
+// files run (Kubernetes args, compose commands, systemd ExecStart, the
+// image's CMD) is one the production binary has; dev, bench and
+// mailcatcher are only in duban-dev, which the image does not carry.
+func TestDeployFilesRunProductionCommands(t *testing.T) {
+	known := map[string]bool{}
+	for _, c := range dubancli.Production() {
+		known[c.Name] = true
+	}
+	check := func(where string, args []string) {
+		t.Helper()
+		switch {
+		case len(args) == 0:
+			t.Errorf("%s: runs duban without a command", where)
+		case len(args) > 1 && known[args[0]+" "+args[1]]:
+		case !known[args[0]]:
+			t.Errorf("%s: runs `duban %s`, which is not a command of the production binary", where, strings.Join(args, " "))
+		}
+	}
+	runs := 0
+	for _, w := range loadCluster(t).workloads() {
+		for _, ctr := range w.Pod.Spec.Containers {
+			if strings.Contains(ctr.Image, "/duban/duban:") {
+				check(w.Name+" container "+ctr.Name, ctr.Args)
+				runs++
+			}
+		}
+	}
+	p, err := loadCompose(t, "compose/.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range sortedKeys(p.Services) {
+		if svc := p.Services[name]; strings.HasPrefix(svc.Image, "duban:") {
+			check("compose service "+name, svc.Command)
+			runs++
+		}
+	}
+	units, _ := filepath.Glob("systemd/*.service")
+	for _, u := range units {
+		raw, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "ExecStart="); ok {
+				check(u, strings.Fields(v)[1:])
+				runs++
+			}
+		}
+	}
+	raw, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(l, "CMD "); ok {
+			var args []string
+			if err := json.Unmarshal([]byte(v), &args); err != nil {
+				t.Fatalf("Dockerfile CMD %s: %v", v, err)
+			}
+			check("Dockerfile CMD", args)
+			runs++
+		}
+	}
+	// Three Kubernetes workloads, three compose services, three units, one CMD.
+	if runs < 10 {
+		t.Errorf("found %d places that run duban, want at least 10: is the test still reading the files?", runs)
 	}
 }
 

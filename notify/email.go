@@ -1,25 +1,23 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/mail"
-	"net/smtp"
 	"net/textproto"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/message"
@@ -46,12 +44,14 @@ type SMTPConfig struct {
 	Timeout   time.Duration // for the whole conversation; default 30s
 }
 
-// Email sends notices over SMTP as multipart/alternative mail with a
-// Chinese HTML body and its plain-text twin.
+// Email sends notices over SMTP (through github.com/wneessen/go-mail) as
+// multipart/alternative mail with a Chinese HTML body and its plain-text
+// twin.
 type Email struct {
 	cfg  SMTPConfig
 	from *mail.Address
 	host string
+	port int
 }
 
 // NewEmail checks the configuration and returns the channel.
@@ -59,8 +59,9 @@ func NewEmail(cfg SMTPConfig) (*Email, error) {
 	if cfg.Addr == "" {
 		return nil, errors.New("smtp: no server address")
 	}
-	host, _, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
+	host, portText, err := net.SplitHostPort(cfg.Addr)
+	port, perr := strconv.Atoi(portText)
+	if err != nil || perr != nil || host == "" || port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("smtp address %q: want host:port", cfg.Addr)
 	}
 	from, err := mail.ParseAddress(cfg.From)
@@ -83,7 +84,7 @@ func NewEmail(cfg SMTPConfig) (*Email, error) {
 			cfg.HeloName = "localhost"
 		}
 	}
-	return &Email{cfg: cfg, from: from, host: host}, nil
+	return &Email{cfg: cfg, from: from, host: host, port: port}, nil
 }
 
 // LoadCA reads PEM certificates to trust for the SMTP server.
@@ -121,90 +122,160 @@ func (e *Email) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return Permanent("邮件地址 %q 无效", m.To.Email)
 	}
-	raw, err := e.Compose(m, to, time.Now())
+	msg, err := e.compose(m, to, time.Now())
 	if err != nil {
 		return Permanent("生成邮件失败：%v", err)
 	}
-	return e.deliver(ctx, to.Address, raw)
+	return e.deliver(ctx, msg)
 }
 
-func (e *Email) deliver(ctx context.Context, to string, raw []byte) error {
+// deliver holds one SMTP conversation through go-mail: connect, EHLO and
+// STARTTLS as the TLS mode says, AUTH with PLAIN or LOGIN, then the message.
+// The whole conversation ends by the configured timeout or the context's
+// deadline, whichever is first, and cancelling the context interrupts it.
+func (e *Email) deliver(ctx context.Context, msg *gomail.Msg) error {
 	deadline := time.Now().Add(e.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	dialer := &net.Dialer{Deadline: deadline}
-	var (
-		conn net.Conn
-		err  error
-	)
-	if e.cfg.TLS == TLSImplicit {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: e.tlsConfig()}).DialContext(ctx, "tcp", e.cfg.Addr)
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", e.cfg.Addr)
+	opts := []gomail.Option{
+		gomail.WithPort(e.port),
+		gomail.WithHELO(e.cfg.HeloName),
+		gomail.WithTimeout(time.Until(deadline)),
+		gomail.WithTLSConfig(e.tlsConfig()),
+		gomail.WithDialContextFunc(e.dialer(ctx, deadline)),
+		gomail.WithoutNoop(),
 	}
+	switch e.cfg.TLS {
+	case TLSImplicit:
+		// The dialer does the handshake; WithSSL keeps go-mail from also
+		// trying STARTTLS.
+		opts = append(opts, gomail.WithSSL())
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		// STARTTLS when offered. For TLSStartTLS its absence is checked
+		// below, before AUTH or anything of the message goes out.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	client, err := gomail.NewClient(e.host, opts...)
 	if err != nil {
-		return classifySMTP("连接邮件服务器", err)
+		return Permanent("邮件服务器设置有误：%v", err)
 	}
-	_ = conn.SetDeadline(deadline)
-	// Cancelling the activity interrupts a conversation blocked on the network.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	c, err := smtp.NewClient(conn, e.host)
+	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		conn.Close()
-		return classifySMTP("邮件服务器问候", err)
+		var dialErr *dialError
+		if errors.As(err, &dialErr) {
+			return classifySMTP("连接邮件服务器", dialErr.err)
+		}
+		return classifySMTP("SMTP 握手（EHLO/STARTTLS）", err)
 	}
-	defer c.Close()
-	if err := c.Hello(e.cfg.HeloName); err != nil {
-		return classifySMTP("HELO", err)
-	}
-	if e.cfg.TLS == TLSAuto || e.cfg.TLS == TLSStartTLS {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(e.tlsConfig()); err != nil {
-				return classifySMTP("STARTTLS", err)
-			}
-		} else if e.cfg.TLS == TLSStartTLS {
+	defer conn.Close()
+	if e.cfg.TLS == TLSStartTLS {
+		if _, err := conn.GetTLSConnectionState(); err != nil {
 			return Permanent("邮件服务器未提供 STARTTLS，而配置要求加密传输（smtp.tls=starttls）")
 		}
 	}
 	if e.cfg.Username != "" {
-		ok, mechs := c.Extension("AUTH")
-		if !ok {
-			return Permanent("邮件服务器不支持身份验证（AUTH），无法使用配置的用户名登录")
-		}
-		var auth smtp.Auth
-		switch {
-		case hasWord(mechs, "PLAIN"):
-			auth = smtp.PlainAuth("", e.cfg.Username, e.cfg.Password, e.host)
-		case hasWord(mechs, "LOGIN"):
-			auth = &loginAuth{user: e.cfg.Username, pass: e.cfg.Password, host: e.host}
-		default:
-			return Permanent("邮件服务器的身份验证方式 %q 均不受支持（需要 PLAIN 或 LOGIN）", mechs)
-		}
-		if err := c.Auth(auth); err != nil {
-			return classifySMTP("身份验证", err)
+		if err := e.authenticate(conn); err != nil {
+			return err
 		}
 	}
-	if err := c.Mail(e.from.Address); err != nil {
-		return classifySMTP("MAIL FROM", err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		return classifySMTP("RCPT TO", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return classifySMTP("DATA", err)
-	}
-	if _, err := w.Write(raw); err != nil {
-		return classifySMTP("发送邮件内容", err)
-	}
-	if err := w.Close(); err != nil {
-		return classifySMTP("邮件服务器接收", err)
+	if err := client.SendWithSMTPClient(conn, msg); err != nil {
+		return classifySend(err)
 	}
 	// Accepted. Whatever happens from here on, the message is on its way.
-	_ = c.Quit()
+	_ = client.CloseWithSMTPClient(conn)
 	return nil
+}
+
+// authenticate logs in with PLAIN, or LOGIN if that is all the server
+// offers (Exchange, a few domestic providers). Both refuse to send the
+// password over a connection that is not encrypted, except to localhost.
+func (e *Email) authenticate(conn *smtp.Client) error {
+	ok, mechs := conn.Extension("AUTH")
+	if !ok {
+		return Permanent("邮件服务器不支持身份验证（AUTH），无法使用配置的用户名登录")
+	}
+	var auth smtp.Auth
+	switch {
+	case hasWord(mechs, "PLAIN"):
+		auth = smtp.PlainAuth("", e.cfg.Username, e.cfg.Password, e.host, false)
+	case hasWord(mechs, "LOGIN"):
+		auth = smtp.LoginAuth(e.cfg.Username, e.cfg.Password, e.host, false)
+	default:
+		return Permanent("邮件服务器的身份验证方式 %q 均不受支持（需要 PLAIN 或 LOGIN）", mechs)
+	}
+	if err := conn.Auth(auth); err != nil {
+		return classifySMTP("身份验证", err)
+	}
+	return nil
+}
+
+// dialError marks a failure to reach the server (TCP, or the handshake of
+// implicit TLS), as opposed to one in the SMTP conversation.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// dialer connects for go-mail. The connection it returns never waits past
+// deadline, whatever deadlines go-mail sets for each command, and is
+// interrupted when ctx is cancelled.
+func (e *Email) dialer(ctx context.Context, deadline time.Time) gomail.DialContextFunc {
+	return func(dialCtx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := (&net.Dialer{Deadline: deadline}).DialContext(dialCtx, network, addr)
+		if err != nil {
+			return nil, &dialError{err}
+		}
+		var conn net.Conn = newBoundConn(ctx, raw, deadline)
+		if e.cfg.TLS == TLSImplicit {
+			// A *tls.Conn, so that the SMTP client sees the connection is
+			// encrypted and PLAIN and LOGIN may send the password.
+			tc := tls.Client(conn, e.tlsConfig())
+			if err := tc.HandshakeContext(dialCtx); err != nil {
+				_ = conn.Close()
+				return nil, &dialError{err}
+			}
+			conn = tc
+		}
+		return conn, nil
+	}
+}
+
+// boundConn is a connection whose deadlines never pass its own, and which
+// gives up at once when its context is cancelled.
+type boundConn struct {
+	net.Conn
+	ctx      context.Context
+	deadline time.Time
+	stop     func() bool
+}
+
+func newBoundConn(ctx context.Context, conn net.Conn, deadline time.Time) *boundConn {
+	c := &boundConn{Conn: conn, ctx: ctx, deadline: deadline}
+	_ = conn.SetDeadline(deadline)
+	c.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	return c
+}
+
+func (c *boundConn) bound(t time.Time) time.Time {
+	if c.ctx.Err() != nil {
+		return time.Unix(1, 0)
+	}
+	if t.IsZero() || t.After(c.deadline) {
+		return c.deadline
+	}
+	return t
+}
+
+func (c *boundConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.bound(t)) }
+func (c *boundConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.bound(t)) }
+func (c *boundConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.bound(t)) }
+
+func (c *boundConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }
 
 func hasWord(list, word string) bool {
@@ -234,42 +305,43 @@ func classifySMTP(step string, err error) error {
 	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) {
 		return Permanent("%s：服务器证书无法验证：%v", step, err)
 	}
-	if strings.Contains(err.Error(), "unencrypted connection") {
+	if errors.Is(err, smtp.ErrUnencrypted) {
 		return Permanent("%s：连接未加密，拒绝发送密码（请启用 STARTTLS 或 TLS）", step)
 	}
 	return Temporary("%s：%v", step, err)
 }
 
-// loginAuth is the LOGIN mechanism, which net/smtp lacks and some servers
-// (Exchange, a few domestic providers) still offer alone. Like PlainAuth it
-// refuses to send the password in clear text except to localhost.
-type loginAuth struct{ user, pass, host string }
-
-func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
-	if !server.TLS && !isLocalhost(server.Name) {
-		return "", nil, errors.New("unencrypted connection")
-	}
-	if server.Name != a.host {
-		return "", nil, errors.New("wrong host name")
-	}
-	return "LOGIN", nil, nil
+// sendSteps name the step of the conversation a go-mail SendError reports.
+var sendSteps = map[gomail.SendErrReason]string{
+	gomail.ErrSMTPMailFrom:  "MAIL FROM",
+	gomail.ErrSMTPRcptTo:    "RCPT TO",
+	gomail.ErrSMTPData:      "DATA",
+	gomail.ErrWriteContent:  "发送邮件内容",
+	gomail.ErrSMTPDataClose: "邮件服务器接收",
+	gomail.ErrConnCheck:     "连接检查",
 }
 
-func (a *loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
-	if !more {
-		return nil, nil
+// classifySend classifies a failed MAIL FROM … DATA as classifySMTP does:
+// the server's reply code decides, and a failure without one (the network)
+// is temporary.
+func classifySend(err error) error {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return Temporary("发送邮件：%v", err)
 	}
-	switch strings.ToLower(strings.TrimSpace(string(fromServer))) {
-	case "username:", "user name", "username":
-		return []byte(a.user), nil
-	case "password:", "password":
-		return []byte(a.pass), nil
+	step := sendSteps[se.Reason]
+	if step == "" {
+		step = "发送邮件"
 	}
-	return nil, fmt.Errorf("unexpected LOGIN challenge %q", fromServer)
-}
-
-func isLocalhost(name string) bool {
-	return name == "localhost" || name == "127.0.0.1" || name == "::1"
+	switch code := se.ErrorCode(); {
+	case code >= 500:
+		return Permanent("%s：SMTP %d（%v）", step, code, se)
+	case code >= 400:
+		return Temporary("%s：SMTP %d（%v）", step, code, se)
+	case se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts || se.Reason == gomail.ErrNoUnencoded:
+		return Permanent("%s：%v", step, se)
+	}
+	return Temporary("%s：%v", step, se)
 }
 
 // MessageID is the Message-ID of the email for a dedup key: the same key
@@ -280,57 +352,33 @@ func MessageID(key, domain string) string {
 	return "<" + hex.EncodeToString(sum[:16]) + ".duban@" + domain + ">"
 }
 
-// Compose builds the RFC 5322 message: headers with RFC 2047 encoded
-// Chinese, and a multipart/alternative body (text, then HTML), base64.
-func (e *Email) Compose(m Message, to *mail.Address, date time.Time) ([]byte, error) {
-	mm := mailOf(m)
-	text, html, err := message.RenderEmail(mm)
+// compose builds the message: headers with RFC 2047 encoded Chinese, and a
+// multipart/alternative body (text, then HTML), both base64.
+func (e *Email) compose(m Message, to *mail.Address, date time.Time) (*gomail.Msg, error) {
+	text, html, err := message.RenderEmail(mailOf(m))
 	if err != nil {
 		return nil, err
 	}
 	if to.Name == "" {
 		to = &mail.Address{Name: m.To.Name, Address: to.Address}
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	domain := e.from.Address[strings.LastIndex(e.from.Address, "@")+1:]
+	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingB64), gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(e.from)
+	msg.ToMailAddress(to)
 	subject := m.Title
 	if m.Urgent {
 		subject = "【紧急】" + subject
+		msg.SetImportance(gomail.ImportanceHigh)
 	}
-	h := []struct{ k, v string }{
-		{"From", e.from.String()},
-		{"To", to.String()},
-		{"Subject", mime.BEncoding.Encode("UTF-8", subject)},
-		{"Date", date.In(duban.Shanghai).Format(time.RFC1123Z)},
-		{"Message-ID", MessageID(m.Key, domain)},
-		{"MIME-Version", "1.0"},
-		{"Content-Type", `multipart/alternative; boundary="` + mw.Boundary() + `"`},
-		{"Auto-Submitted", "auto-generated"}, // RFC 3834: no vacation replies
-		{"X-Duban-Delivery", oneLine(m.Key)},
-	}
-	if m.Urgent {
-		h = append(h, struct{ k, v string }{"Importance", "high"}, struct{ k, v string }{"X-Priority", "1"})
-	}
-	var head bytes.Buffer
-	for _, kv := range h {
-		head.WriteString(kv.k + ": " + kv.v + "\r\n")
-	}
-	head.WriteString("\r\n")
-	for _, part := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", html}} {
-		pw, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {part.typ + "; charset=UTF-8"},
-			"Content-Transfer-Encoding": {"base64"},
-		})
-		if err != nil {
-			return nil, err
-		}
-		writeBase64Lines(pw, []byte(crlf(part.body)))
-	}
-	if err := mw.Close(); err != nil {
-		return nil, err
-	}
-	return append(head.Bytes(), buf.Bytes()...), nil
+	msg.Subject(subject)
+	msg.SetDateWithValue(date.In(duban.Shanghai))
+	domain := e.from.Address[strings.LastIndex(e.from.Address, "@")+1:]
+	msg.SetMessageIDWithValue(strings.Trim(MessageID(m.Key, domain), "<>"))
+	msg.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no vacation replies
+	msg.SetGenHeader("X-Duban-Delivery", oneLine(m.Key))
+	msg.SetBodyString(gomail.TypeTextPlain, crlf(text))
+	msg.AddAlternativeString(gomail.TypeTextHTML, crlf(html))
+	return msg, nil
 }
 
 func mailOf(m Message) message.Mail {
@@ -348,13 +396,4 @@ func oneLine(s string) string { return strings.NewReplacer("\r", "", "\n", "").R
 
 func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-}
-
-func writeBase64Lines(w io.Writer, b []byte) {
-	enc := base64.StdEncoding.EncodeToString(b)
-	for len(enc) > 76 {
-		_, _ = w.Write([]byte(enc[:76] + "\r\n"))
-		enc = enc[76:]
-	}
-	_, _ = w.Write([]byte(enc + "\r\n"))
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
 	"net"
 	"net/mail"
@@ -184,4 +185,91 @@ func TestUrgentEmailIsMarked(t *testing.T) {
 	require.Equal(t, "【紧急】已逾期：出台改革方案", got.Subject)
 	require.Equal(t, "high", got.Header.Get("Importance"))
 	require.Contains(t, got.Text, "【紧急】")
+}
+
+// implicitTLS is a TLS front for a plain SMTP server, as port 465 is: it
+// terminates TLS and passes the bytes on.
+func implicitTLS(t *testing.T, serverTLS *tls.Config, backend string) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", serverTLS)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			front, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer front.Close()
+				back, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer back.Close()
+				go func() { _, _ = io.Copy(back, front) }()
+				_, _ = io.Copy(front, back)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestEmailOverImplicitTLS(t *testing.T) {
+	serverTLS, clientTLS := testTLS(t)
+	c := startCatcher(t, mailcatcher.Options{Users: map[string]string{"duban": "pw"}, AllowInsecureAuth: true})
+	addr := implicitTLS(t, serverTLS, c.Addr())
+	email, err := notify.NewEmail(notify.SMTPConfig{Addr: addr, Username: "duban", Password: "pw", From: "duban@hnjsx.example",
+		TLS: notify.TLSImplicit, TLSConfig: clientTLS})
+	require.NoError(t, err)
+	require.NoError(t, email.Send(context.Background(), notice()))
+	got := c.Wait(1, 5*time.Second)
+	require.Len(t, got, 1)
+	require.Equal(t, "duban", got[0].AuthUser)
+	require.Equal(t, "到期提醒：出台改革方案", got[0].Subject)
+
+	// A certificate the client cannot verify is a configuration error, not
+	// worth retrying.
+	untrusted, err := notify.NewEmail(notify.SMTPConfig{Addr: addr, From: "duban@hnjsx.example", TLS: notify.TLSImplicit, Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	err = untrusted.Send(context.Background(), notice())
+	require.Error(t, err)
+	require.True(t, notify.IsPermanent(err), "%v", err)
+	require.Contains(t, err.Error(), "证书")
+	require.Len(t, c.Messages(), 1)
+}
+
+// TestEmailGivesUpWhenTheServerIsSilent: a server that accepts the
+// connection and never greets is abandoned at the timeout, and at once when
+// the context is cancelled; both are worth retrying.
+func TestEmailGivesUpWhenTheServerIsSilent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	email, err := notify.NewEmail(notify.SMTPConfig{Addr: ln.Addr().String(), From: "duban@hnjsx.example", Timeout: time.Second})
+	require.NoError(t, err)
+	start := time.Now()
+	err = email.Send(context.Background(), notice())
+	require.Error(t, err)
+	require.False(t, notify.IsPermanent(err))
+	require.Less(t, time.Since(start), 5*time.Second)
+
+	patient, err := notify.NewEmail(notify.SMTPConfig{Addr: ln.Addr().String(), From: "duban@hnjsx.example", Timeout: time.Minute})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start = time.Now()
+	err = patient.Send(ctx, notice())
+	require.Error(t, err)
+	require.False(t, notify.IsPermanent(err))
+	require.Less(t, time.Since(start), 5*time.Second, "cancelling interrupts the conversation")
 }

@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,10 +55,45 @@ func Open(ctx context.Context, dsn string, maxConns int32) (*DB, error) {
 func (db *DB) Close() { db.Pool.Close() }
 
 // Migrate applies the embedded migrations not yet applied, each in its own
-// transaction, recorded in schema_migrations. Concurrent migrators wait on an
-// advisory lock, so replicas starting together are safe.
+// transaction, recorded in schema_migrations with the SHA-256 of its file.
+// Concurrent migrators wait on an advisory lock, so replicas starting
+// together are safe. A migration applied earlier whose file has changed
+// since is refused (a *MigrationChangedError) before anything new runs.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	return db.migrate(ctx, migrations)
+}
+
+// MigrationChangedError says that an applied migration's file is no longer
+// the one that was applied: the database's schema may not be what the file
+// now describes, and running on would hide that.
+type MigrationChangedError struct {
+	Name              string // e.g. 002_api.sql
+	Recorded, Current string // hex SHA-256 of the applied and the present file
+}
+
+func (e *MigrationChangedError) Error() string {
+	return fmt.Sprintf("migration %s was applied to this database with sha256 %s, but the file now has sha256 %s: "+
+		"applied migrations must not be edited; restore store/migrations/%s as released and put the change in a new migration file",
+		e.Name, short(e.Recorded), short(e.Current), e.Name)
+}
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
+// appliedMigration is a row of schema_migrations; SHA256 is nil for rows
+// written before checksums were recorded.
+type appliedMigration struct {
+	Name   string
+	SHA256 *string
+}
+
+// migrate applies the *.sql files under migrations/ in fsys.
+func (db *DB) migrate(ctx context.Context, fsys fs.FS) ([]string, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -71,35 +108,63 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck
+	// Databases migrated before checksums were recorded get the column
+	// here; their rows are filled below from the files as they are now.
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+		ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS sha256 text`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var applied []string
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		var exists bool
-		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`, base).Scan(&exists); err != nil {
-			return applied, err
-		}
-		if exists {
-			continue
-		}
-		sql, err := migrations.ReadFile(name)
+	rows, err := conn.Query(ctx, `SELECT name, sha256 FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowToStructByPos[appliedMigration])
+	if err != nil {
+		return nil, err
+	}
+	recorded := make(map[string]*string, len(done))
+	for _, m := range done {
+		recorded[m.Name] = m.SHA256
+	}
+	type file struct {
+		name, sum string
+		sql       []byte
+	}
+	var pending []file
+	// Check every applied migration before applying anything new.
+	for _, path := range names {
+		sql, err := fs.ReadFile(fsys, path)
 		if err != nil {
-			return applied, err
+			return nil, err
 		}
+		sum := sha256.Sum256(sql)
+		f := file{name: strings.TrimPrefix(path, "migrations/"), sum: hex.EncodeToString(sum[:]), sql: sql}
+		old, applied := recorded[f.name]
+		switch {
+		case !applied:
+			pending = append(pending, f)
+		case old == nil:
+			if _, err := conn.Exec(ctx, `UPDATE schema_migrations SET sha256 = $2 WHERE name = $1`, f.name, f.sum); err != nil {
+				return nil, fmt.Errorf("record checksum of %s: %w", f.name, err)
+			}
+		case *old != f.sum:
+			return nil, &MigrationChangedError{Name: f.name, Recorded: *old, Current: f.sum}
+		}
+	}
+	var applied []string
+	for _, f := range pending {
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+			if _, err := tx.Exec(ctx, string(f.sql)); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, base)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name, sha256) VALUES ($1, $2)`, f.name, f.sum)
 			return err
 		})
 		if err != nil {
-			return applied, fmt.Errorf("migration %s: %w", base, err)
+			return applied, fmt.Errorf("migration %s: %w", f.name, err)
 		}
-		applied = append(applied, base)
+		applied = append(applied, f.name)
 	}
 	return applied, nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // StartDigest starts the deployment's digest workflow unless it runs
-// already: the id is fixed, so `duban worker` replicas and `duban dev`
+// already: the id is fixed, so `duban worker` replicas and `duban-dev dev`
 // restarts all land on the same one. A run that ended (terminated, failed)
 // is started afresh.
 func StartDigest(ctx context.Context, c client.Client, taskQueue, idPrefix string, interval time.Duration) error {

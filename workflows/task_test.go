@@ -563,11 +563,19 @@ func TestDecisionOnAFinishedTaskIsRefused(t *testing.T) {
 	h.refused("again", duban.ECONFLICT, "已办结")
 }
 
+// TestCancel cancels an hour before the first reminder (30 days before the
+// deadline, at the end of 1 December) would fire: the workflow ends there,
+// and the reminder is never sent. The same task cancelled the morning after
+// shows that the reminder was due in between.
 func TestCancel(t *testing.T) {
-	h := newHarness(t)
-	spec := countySpec()
-	h.update(time.Date(2021, 4, 1, 9, 0, 0, 0, duban.Shanghai), "cancel", workflows.UpdateCancel, workflows.Cancellation{Actor: admin, Reason: "该区已撤并"})
-	res := h.run(spec)
+	firstReminder := duban.EndOfDay(2021, 12, 1)
+	cancel := func(at time.Time) (*harness, workflows.TaskResult) {
+		h := newHarness(t)
+		h.update(at, "cancel", workflows.UpdateCancel, workflows.Cancellation{Actor: admin, Reason: "该区已撤并"})
+		return h, h.run(countySpec())
+	}
+
+	h, res := cancel(firstReminder.Add(-time.Hour))
 	require.Equal(t, duban.StatusCancelled, res.Status)
 	v := h.ok("cancel")
 	require.Equal(t, duban.StatusCancelled, v.Projection.Status)
@@ -575,8 +583,15 @@ func TestCancel(t *testing.T) {
 	require.Equal(t, duban.EventCancelled, last.Kind)
 	require.Equal(t, "该区已撤并", last.Reason)
 	require.Equal(t, admin.UserID, last.Actor.UserID)
-	// No reminders after cancellation.
+	require.True(t, h.env.Now().Before(firstReminder), "the workflow ran on to %v", h.env.Now())
+	// No reminder, then or later.
 	require.Empty(t, h.ofKind(duban.EventReminder))
+
+	late, res := cancel(firstReminder.Add(9 * time.Hour))
+	require.Equal(t, duban.StatusCancelled, res.Status)
+	reminders := late.ofKind(duban.EventReminder)
+	require.Len(t, reminders, 1, "cancelled after it, the reminder was sent")
+	require.True(t, reminders[0].At.Equal(firstReminder), "reminder at %v", reminders[0].At)
 }
 
 func TestCountTarget(t *testing.T) {

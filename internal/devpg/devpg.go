@@ -1,6 +1,9 @@
-// Package devpg finds a PostgreSQL server for `duban dev`: the one named by
+// Package devpg finds a PostgreSQL server for `duban-dev dev`: the one named by
 // DATABASE_URL, else a server on 127.0.0.1:5432, else a private cluster it
 // creates with the machine's initdb and pg_ctl under the data directory.
+// It also makes the throwaway databases of the tests and the benchmark
+// (NewScratchDatabase). It belongs to the development kit: the production
+// binary does not link it.
 package devpg
 
 import (

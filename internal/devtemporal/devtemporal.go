@@ -1,5 +1,5 @@
 // Package devtemporal runs a complete Temporal server inside the current
-// process, persisted to a SQLite file (or kept in memory). It backs `duban dev`
+// process, persisted to a SQLite file (or kept in memory). It backs `duban-dev dev`
 // and the integration tests; production connects to an external cluster.
 package devtemporal
 

@@ -8,68 +8,28 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/engine"
+	"github.com/duban-dev/duban/internal/devpg"
 	"github.com/duban-dev/duban/internal/devtemporal"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/worker"
 )
 
-// AdminURL is the PostgreSQL server tests create their databases on. It
-// honours DUBAN_TEST_DATABASE_URL.
-func AdminURL() string {
-	if u := os.Getenv("DUBAN_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// NewDatabase creates an empty database with a random name and returns its
-// URL and a function that drops it.
-func NewDatabase(ctx context.Context, prefix string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, AdminURL())
-	if err != nil {
-		return "", nil, fmt.Errorf("connect to test postgres (%s): %w", AdminURL(), err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := prefix + "_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	u, _ := url.Parse(AdminURL())
-	u.Path = "/" + name
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, AdminURL())
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	}
-	return u.String(), drop, nil
-}
-
 // OpenDB creates, migrates and seeds (with Hunan's units) a fresh database
 // for one test, dropped when the test ends.
 func OpenDB(t testing.TB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	dsn, drop, err := NewDatabase(ctx, "duban_test")
+	dsn, drop, err := devpg.NewScratchDatabase(ctx, "duban_test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package mailcatcher is a small SMTP server that keeps every message it
 // receives in memory and shows them on a web page: the dev stack's mail
-// server (`duban mailcatcher`), and the real SMTP server of the tests,
+// server (`duban-dev mailcatcher`), and the real SMTP server of the tests,
 // which can offer STARTTLS, require AUTH and refuse messages on demand.
 package mailcatcher
 

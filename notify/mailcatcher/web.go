@@ -45,7 +45,7 @@ form{display:inline}
 <form method="post" action="/clear"><button>清空</button></form></p>
 <table><tr><th>时间</th><th>收件人</th><th>主题</th></tr>
 {{range .All}}<tr><td class="muted">{{when .Received}}</td><td>{{join .To}}</td><td><a href="/messages/{{.ID}}">{{.Subject}}</a></td></tr>
-{{else}}<tr><td colspan="3" class="muted">还没有邮件。把 DUBAN_SMTP_ADDR 设为 {{.SMTP}} 后运行 duban dev。</td></tr>{{end}}
+{{else}}<tr><td colspan="3" class="muted">还没有邮件。把 DUBAN_SMTP_ADDR 设为 {{.SMTP}} 后运行 duban-dev dev。</td></tr>{{end}}
 </table>{{end}}
 </body></html>`))
 

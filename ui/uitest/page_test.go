@@ -301,9 +301,10 @@ func (p *page) bell() int {
 	return n
 }
 
-// shot writes the page as it is now at desktop width (1366×900) and at
-// phone width (390×844) to docs/screenshots: desktop-NAME.png and
-// phone-NAME.png. scrollTo, when set, is scrolled into view first.
+// shot captures the page as it is now at desktop width (1366×900) and at
+// phone width (390×844) and, when screenshots were asked for
+// (DUBAN_SCREENSHOTS), writes desktop-NAME.png and phone-NAME.png.
+// scrollTo, when set, is scrolled into view first.
 func (p *page) shot(name, scrollTo string) {
 	p.t.Helper()
 	prep := `(() => { document.getElementById('toasts').replaceChildren(); document.activeElement?.blur?.(); window.scrollTo(0, 0); return true; })()`
@@ -321,6 +322,12 @@ func (p *page) shot(name, scrollTo string) {
 		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			p.t.Fatalf("screenshot %s: %v", file, err)
+		}
+		if p.f.shots == "" {
+			if len(buf) == 0 {
+				p.t.Fatalf("screenshot %s: empty capture", file)
+			}
+			return
 		}
 		if err := writePNG(filepath.Join(p.f.shots, file), buf); err != nil {
 			p.t.Fatalf("screenshot %s: %v", file, err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,20 +16,13 @@ import (
 	"github.com/duban-dev/duban/store"
 )
 
-func init() {
-	register("plan validate", "check a plan file; every error with file, line and field", planValidate)
-	register("plan import", "validate and store a plan file (or a shipped plan by id)", planImport)
-	register("plan launch", "start every task instance of a stored plan for a year", planLaunch)
-	register("plan list", "list stored plans", planList)
-}
-
-func planValidate(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "plan validate")
-	if err := parse(fs, args); err != nil {
+func planValidate(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "plan validate")
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError{"usage: duban plan validate FILE..."}
+		return UsageError{"usage: duban plan validate FILE..."}
 	}
 	failed := 0
 	for _, path := range fs.Args() {
@@ -39,21 +32,21 @@ func planValidate(ctx context.Context, env *cli, args []string) error {
 			var verrs plan.ValidationErrors
 			if errors.As(err, &verrs) {
 				for _, e := range verrs {
-					fmt.Fprintln(env.stdout, e.Error())
+					fmt.Fprintln(env.Stdout, e.Error())
 				}
-				fmt.Fprintf(env.stdout, "%s: %d 处错误\n", path, len(verrs))
+				fmt.Fprintf(env.Stdout, "%s: %d 处错误\n", path, len(verrs))
 				continue
 			}
-			fmt.Fprintf(env.stdout, "%s: %v\n", path, err)
+			fmt.Fprintf(env.Stdout, "%s: %v\n", path, err)
 			continue
 		}
 		specs, err := plan.Expand(p, org.Hunan(), p.Year)
 		if err != nil {
 			failed++
-			fmt.Fprintf(env.stdout, "%s: %v\n", path, err)
+			fmt.Fprintf(env.Stdout, "%s: %v\n", path, err)
 			continue
 		}
-		fmt.Fprintf(env.stdout, "%s: 有效 — 计划 %s（%d 年），%d 个任务模板，%d 个任务实例\n", path, p.ID, p.Year, len(p.Templates()), len(specs))
+		fmt.Fprintf(env.Stdout, "%s: 有效 — 计划 %s（%d 年），%d 个任务模板，%d 个任务实例\n", path, p.ID, p.Year, len(p.Templates()), len(specs))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d plan files are invalid", failed, fs.NArg())
@@ -72,20 +65,16 @@ func loadPlanArg(arg string, h *org.Hierarchy) (*plan.Plan, []byte, error) {
 	return plan.LoadFile(arg, h)
 }
 
-func planImport(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "plan import")
-	cfgPath := configFlag(fs)
-	if err := parse(fs, args); err != nil {
+func planImport(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "plan import")
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: duban plan import FILE|" + strings.Join(plan.ShippedIDs(), "|")}
+		return UsageError{"usage: duban plan import FILE|" + strings.Join(plan.ShippedIDs(), "|")}
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -103,27 +92,23 @@ func planImport(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "已导入计划 %s（%d 年，%d 个任务模板，校验和 %s）\n", s.ID, s.Year, s.TemplateCount, s.Checksum[:12])
+	fmt.Fprintf(env.Stdout, "已导入计划 %s（%d 年，%d 个任务模板，校验和 %s）\n", s.ID, s.Year, s.TemplateCount, s.Checksum[:12])
 	return nil
 }
 
-func planLaunch(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "plan launch")
-	cfgPath := configFlag(fs)
+func planLaunch(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "plan launch")
+	cfgPath := ConfigFlag(fs)
 	year := fs.Int("year", 0, "year to launch onto (default: the plan's own year); dates keep month and day")
 	only := fs.String("templates", "", "comma-separated template ids to launch (default: all)")
 	concurrency := fs.Int("concurrency", 16, "parallel workflow starters")
-	if err := parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"usage: duban plan launch [--year YEAR] PLAN_ID"}
+		return UsageError{"usage: duban plan launch [--year YEAR] PLAN_ID"}
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -135,7 +120,7 @@ func planLaunch(ctx context.Context, env *cli, args []string) error {
 	if *year == 0 {
 		*year = p.Year
 	}
-	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log))
+	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log))
 	if err != nil {
 		return err
 	}
@@ -144,11 +129,11 @@ func planLaunch(ctx context.Context, env *cli, args []string) error {
 	if *only != "" {
 		opts.Templates = strings.Split(*only, ",")
 	}
-	return launchAndReport(ctx, env, db, newEngine(cfg, c), p.ID, *year, opts)
+	return LaunchAndReport(ctx, env, db, NewEngine(cfg, c), p.ID, *year, opts)
 }
 
-// launchAndReport starts a launch and prints its progress until it ends.
-func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.Engine, planID string, year int, opts engine.LaunchOptions) error {
+// LaunchAndReport starts a launch and prints its progress until it ends.
+func LaunchAndReport(ctx context.Context, env *Env, db *store.DB, eng *engine.Engine, planID string, year int, opts engine.LaunchOptions) error {
 	id, err := eng.Launch(ctx, planID, year, opts)
 	if err != nil {
 		return err
@@ -168,7 +153,7 @@ func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.En
 			p, perr := db.Launch(ctx, id)
 			if perr == nil {
 				elapsed := time.Since(start)
-				fmt.Fprintf(env.stdout, "下达完成：计划 %s %d 年，共 %d 个任务实例，新启动 %d，已存在 %d，用时 %s（%.0f 个/秒）\n",
+				fmt.Fprintf(env.Stdout, "下达完成：计划 %s %d 年，共 %d 个任务实例，新启动 %d，已存在 %d，用时 %s（%.0f 个/秒）\n",
 					planID, year, p.Total, p.Started, p.Existing, elapsed.Round(time.Millisecond), float64(p.Started+p.Existing)/elapsed.Seconds())
 			}
 			return err
@@ -176,7 +161,7 @@ func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.En
 			// A line every five seconds at most.
 			if p, err := db.Launch(ctx, id); err == nil && p.Total > 0 && p.Started+p.Existing != last && time.Since(lastAt) >= 5*time.Second {
 				last, lastAt = p.Started+p.Existing, time.Now()
-				fmt.Fprintf(env.stdout, "下达中：%d/%d\n", last, p.Total)
+				fmt.Fprintf(env.Stdout, "下达中：%d/%d\n", last, p.Total)
 			}
 		case <-ctx.Done():
 			return ctx.Err()
@@ -184,17 +169,13 @@ func launchAndReport(ctx context.Context, env *cli, db *store.DB, eng *engine.En
 	}
 }
 
-func planList(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "plan list")
-	cfgPath := configFlag(fs)
-	if err := parse(fs, args); err != nil {
+func planList(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "plan list")
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -204,7 +185,7 @@ func planList(ctx context.Context, env *cli, args []string) error {
 		return err
 	}
 	for _, p := range plans {
-		fmt.Fprintf(env.stdout, "%s\t%d\t%d 个模板\t%s\n", p.ID, p.Year, p.TemplateCount, p.Title)
+		fmt.Fprintf(env.Stdout, "%s\t%d\t%d 个模板\t%s\n", p.ID, p.Year, p.TemplateCount, p.Title)
 	}
 	return nil
 }

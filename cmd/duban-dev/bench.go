@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/duban-dev/duban/internal/cli"
 	"os"
 	"strconv"
 	"strings"
@@ -10,13 +11,9 @@ import (
 	"github.com/duban-dev/duban/bench"
 )
 
-func init() {
-	register("bench", "measure launch, decisions, supervisor queries, reminders and memory on the real stack; write docs/benchmarks.md", runBench)
-}
-
-func runBench(ctx context.Context, env *cli, args []string) error {
+func runBench(ctx context.Context, env *cli.Env, args []string) error {
 	d := bench.Defaults()
-	fs := newFlags(env, "bench")
+	fs := cli.NewFlags(env, "bench")
 	fs.IntVar(&d.Instances, "instances", d.Instances, "instances in the plan launch (the 2021 plan fanned out to townships)")
 	fs.IntVar(&d.Timers, "timers", d.Timers, "workflows with a pending reminder during the accuracy measurement")
 	fs.IntVar(&d.Fire, "fire", d.Fire, "of those, how many fire inside the one-minute window")
@@ -25,17 +22,17 @@ func runBench(ctx context.Context, env *cli, args []string) error {
 	fs.IntVar(&d.Starters, "starters", d.Starters, "workflow starts in flight at once during the launch, for the baseline and Duban alike")
 	fs.IntVar(&d.Decisions, "decisions", d.Decisions, "decisions per concurrency level")
 	skip := fs.String("skip", "", "sections to skip, comma-separated: launch, decisions, queries, timers, memory")
-	fs.BoolVar(&d.TemporalFile, "temporal-file", false, "persist the embedded Temporal server to a SQLite file (as duban dev does) instead of memory")
+	fs.BoolVar(&d.TemporalFile, "temporal-file", false, "persist the embedded Temporal server to a SQLite file (as duban-dev dev does) instead of memory")
 	out := fs.String("out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty to only print")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	var err error
 	if d.Rows, err = splitInts(*rows); err != nil {
-		return usageError{"--rows: " + err.Error()}
+		return cli.UsageError{Msg: "--rows: " + err.Error()}
 	}
 	if d.Approvers, err = splitInts(*approvers); err != nil {
-		return usageError{"--approvers: " + err.Error()}
+		return cli.UsageError{Msg: "--approvers: " + err.Error()}
 	}
 	if *skip != "" {
 		d.Skip = strings.Split(*skip, ",")
@@ -44,16 +41,16 @@ func runBench(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d.Log = env.stdout
+	d.Log = env.Stdout
 	rep, err := bench.Run(ctx, d)
 	if rep != nil {
-		fmt.Fprintln(env.stdout)
-		fmt.Fprint(env.stdout, rep.Markdown())
+		fmt.Fprintln(env.Stdout)
+		fmt.Fprint(env.Stdout, rep.Markdown())
 		if *out != "" && err == nil {
 			if werr := rep.WriteInto(*out); werr != nil {
 				return werr
 			}
-			fmt.Fprintf(env.stdout, "\nwritten to %s\n", *out)
+			fmt.Fprintf(env.Stdout, "\nwritten to %s\n", *out)
 		}
 	}
 	return err

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -16,62 +16,52 @@ import (
 	"github.com/duban-dev/duban/worker"
 )
 
-func init() {
-	register("migrate", "apply database migrations and seed the units", migrate)
-	register("worker", "run the Temporal worker", runWorker)
-	register("user add", "add a user (admins, approvers, officials, supervisors)", userAdd)
-}
-
-func migrate(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "migrate")
-	cfgPath := configFlag(fs)
-	if err := parse(fs, args); err != nil {
+func migrate(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "migrate")
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintln(env.stdout, "数据库已是最新结构")
+	fmt.Fprintln(env.Stdout, "数据库已是最新结构")
 	return nil
 }
 
-func runWorker(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "worker")
-	cfgPath := configFlag(fs)
-	if err := parse(fs, args); err != nil {
+func runWorker(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "worker")
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := env.loadConfig(*cfgPath)
+	cfg, err := env.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
 	for _, l := range cfg.Masked() {
-		env.log.Debug("config", "line", l)
+		env.Log.Debug("config", "line", l)
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log))
+	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	reg := prometheus.NewRegistry()
-	acts := newActivities(cfg, db, c)
-	acts.Refused = activities.RefusedRecorder(env.log, reg)
+	acts := NewActivities(cfg, db, c)
+	acts.Refused = activities.RefusedRecorder(env.Log, reg)
 	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
 	if err := w.Start(); err != nil {
 		return err
 	}
-	if err := startNotify(ctx, env, cfg, c); err != nil {
+	if err := StartNotify(ctx, env, cfg, c); err != nil {
 		return err
 	}
 	if cfg.WorkerHTTPAddr != "" {
@@ -79,22 +69,22 @@ func runWorker(ctx context.Context, env *cli, args []string) error {
 			return err
 		}
 	}
-	env.log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
+	env.Log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
 	<-ctx.Done()
 	w.Stop()
 	return nil
 }
 
-func userAdd(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "user add")
-	cfgPath := configFlag(fs)
+func userAdd(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "user add")
+	cfgPath := ConfigFlag(fs)
 	username := fs.String("username", "", "sign-in name")
 	name := fs.String("name", "", "display name")
 	unit := fs.String("unit", "", "unit division code, e.g. 43 or 4301")
 	roles := fs.String("roles", "", "comma-separated: official, approver, supervisor, admin")
 	email := fs.String("email", "", "email address")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	if err := parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	var missing []string
@@ -104,20 +94,20 @@ func userAdd(ctx context.Context, env *cli, args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usageError{"missing " + strings.Join(missing, ", ")}
+		return UsageError{"missing " + strings.Join(missing, ", ")}
 	}
 	var rs []duban.Role
 	for _, r := range strings.Split(*roles, ",") {
 		role := duban.Role(strings.TrimSpace(r))
 		if !role.Valid() {
-			return usageError{fmt.Sprintf("unknown role %q (official, approver, supervisor, admin)", r)}
+			return UsageError{fmt.Sprintf("unknown role %q (official, approver, supervisor, admin)", r)}
 		}
 		rs = append(rs, role)
 	}
 	if !*pwStdin {
-		return usageError{"give the password on standard input with --password-stdin"}
+		return UsageError{"give the password on standard input with --password-stdin"}
 	}
-	line, err := bufio.NewReader(env.stdin).ReadString('\n')
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return fmt.Errorf("read password: %w", err)
 	}
@@ -125,11 +115,7 @@ func userAdd(ctx context.Context, env *cli, args []string) error {
 	if len([]rune(pw)) < password.MinLength {
 		return fmt.Errorf("password must be at least %d characters", password.MinLength)
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -150,6 +136,6 @@ func userAdd(ctx context.Context, env *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "已添加用户 %s（%s，%s，角色 %s）id=%d\n", created.Username, created.DisplayName, u.Name, *roles, created.ID)
+	fmt.Fprintf(env.Stdout, "已添加用户 %s（%s，%s，角色 %s）id=%d\n", created.Username, created.DisplayName, u.Name, *roles, created.ID)
 	return nil
 }

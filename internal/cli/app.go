@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,13 +17,13 @@ import (
 	"github.com/duban-dev/duban/worker"
 )
 
-// configFlag adds --config to a flag set.
-func configFlag(fs *flag.FlagSet) *string {
+// ConfigFlag adds --config to a flag set.
+func ConfigFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "configuration file (YAML); the environment overrides it")
 }
 
-// openStore connects to the database of the configuration and migrates it.
-func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+// OpenStore connects to the database of the configuration and migrates it.
+func OpenStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is not set (or database_url in the config file)")
 	}
@@ -38,6 +38,16 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 	return db, nil
 }
 
+// openStore reads the configuration at path and opens its database, migrated.
+func (env *Env) openStore(ctx context.Context, path string) (config.Config, *store.DB, error) {
+	cfg, err := env.LoadConfig(path)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := OpenStore(ctx, cfg)
+	return cfg, db, err
+}
+
 // prepare migrates the schema and seeds the units if none are stored.
 func prepare(ctx context.Context, db *store.DB) error {
 	if _, err := db.Migrate(ctx); err != nil {
@@ -50,8 +60,8 @@ func prepare(ctx context.Context, db *store.DB) error {
 	return err
 }
 
-// dialTemporal connects to the configured Temporal cluster.
-func dialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error) {
+// DialTemporal connects to the configured Temporal cluster.
+func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error) {
 	if cfg.Temporal.Address == "" {
 		return nil, errors.New("TEMPORAL_ADDRESS is not set (or temporal.address in the config file)")
 	}
@@ -67,13 +77,13 @@ func dialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 	return c, nil
 }
 
-// newEngine and newActivities wire the engine and the activities for one
+// NewEngine and NewActivities wire the engine and the activities for one
 // configuration.
-func newEngine(cfg config.Config, c client.Client) *engine.Engine {
+func NewEngine(cfg config.Config, c client.Client) *engine.Engine {
 	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix}
 }
 
-func newActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
+func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
 	return &activities.Activities{
 		Store:    db,
 		Starter:  worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},

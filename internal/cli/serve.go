@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,39 +14,47 @@ import (
 	"github.com/duban-dev/duban/api"
 	"github.com/duban-dev/duban/blob"
 	"github.com/duban-dev/duban/config"
+	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/ui"
 )
 
-func init() {
-	register("serve", "serve the HTTP API (and the web UI) on http_addr", serve)
-	apiStarter = startAPI
+// DemoClockKey is the setting in which `duban-dev dev` keeps its demo clock.
+// `duban serve` honours a stored one, so a database a demo ran on keeps its
+// time; production databases have none and run on real time.
+const DemoClockKey = "dev_clock"
+
+// APIDeps is what the API needs from the running stack.
+type APIDeps struct {
+	DB     *store.DB
+	Engine *engine.Engine
+	Clock  duban.Clock
 }
 
 // serve runs the API against a configured database and Temporal cluster
 // until SIGINT or SIGTERM, then drains requests in flight.
-func serve(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "serve")
-	cfgPath := configFlag(fs)
-	if err := parse(fs, args); err != nil {
+func serve(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "serve")
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := env.loadConfig(*cfgPath)
+	cfg, err := env.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
 	for _, l := range cfg.Masked() {
-		env.log.Debug("config", "line", l)
+		env.Log.Debug("config", "line", l)
 	}
 	if cfg.JWTKey == "" {
 		return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c, err := dialTemporal(cfg, sdklog.NewStructuredLogger(env.log.With("component", "temporal-client")))
+	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log.With("component", "temporal-client")))
 	if err != nil {
 		return err
 	}
@@ -54,30 +62,30 @@ func serve(ctx context.Context, env *cli, args []string) error {
 	// A database a demo ran on keeps its demo clock; production has none and
 	// runs on real time.
 	var clock duban.Clock
-	if _, err := db.Setting(ctx, devClockKey, &clock); err != nil {
-		return fmt.Errorf("read %s: %w", devClockKey, err)
+	if _, err := db.Setting(ctx, DemoClockKey, &clock); err != nil {
+		return fmt.Errorf("read %s: %w", DemoClockKey, err)
 	}
-	stop, err := startAPI(ctx, env, cfg, apiDeps{DB: db, Engine: newEngine(cfg, c), Clock: clock})
+	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: NewEngine(cfg, c), Clock: clock})
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
-	env.log.Info("shutting down")
+	env.Log.Info("shutting down")
 	stop()
 	return nil
 }
 
-// startAPI serves the API on cfg.HTTPAddr for `duban serve` and `duban
-// dev`. Evidence files go under DataDir/blobs. The stop function drains
+// StartAPI serves the API on cfg.HTTPAddr for `duban serve` and
+// `duban-dev dev`. Evidence files go under DataDir/blobs. The stop function drains
 // requests for up to 10 seconds.
-func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (func(), error) {
+func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (func(), error) {
 	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
 	d := api.Deps{
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
-		Logger: env.log.With("component", "api"),
+		Logger: env.Log.With("component", "api"),
 		Static: ui.Handler(),
 		Limits: api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
 	}
@@ -108,15 +116,15 @@ func startAPI(ctx context.Context, env *cli, cfg config.Config, deps apiDeps) (f
 	go func() {
 		defer close(done)
 		if err := app.Listener(ln); err != nil {
-			env.log.Error("api server", "err", err)
+			env.Log.Error("api server", "err", err)
 		}
 	}()
-	env.log.Info("api listening", "addr", ln.Addr().String(), "openapi", "/api/v1/openapi.json")
+	env.Log.Info("api listening", "addr", ln.Addr().String(), "openapi", "/api/v1/openapi.json")
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := api.Shutdown(sctx, app); err != nil {
-			env.log.Warn("api shutdown", "err", err)
+			env.Log.Warn("api shutdown", "err", err)
 		}
 		<-done
 		closeReplica()

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -65,8 +65,8 @@ func TestAuditVerify(t *testing.T) {
 
 	verify := func() (string, error) {
 		var out bytes.Buffer
-		env := &cli{stdout: &out, stderr: &out, stdin: strings.NewReader(""), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		err := run(ctx, env, []string{"audit", "verify"})
+		env := &Env{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		err := Run(ctx, env, Production(), []string{"audit", "verify"})
 		return out.String(), err
 	}
 	out, err := verify()

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // serveWorkerHealth answers probes for a worker process: /healthz while the
 // process runs, /readyz when Postgres and Temporal answer, /metrics with
 // the Go runtime and process figures. It stops with ctx.
-func serveWorkerHealth(ctx context.Context, env *cli, addr string, reg *prometheus.Registry, db *store.DB, c client.Client) error {
+func serveWorkerHealth(ctx context.Context, env *Env, addr string, reg *prometheus.Registry, db *store.DB, c client.Client) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -49,9 +49,9 @@ func serveWorkerHealth(ctx context.Context, env *cli, addr string, reg *promethe
 	}()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			env.log.Error("worker health server", "err", err)
+			env.Log.Error("worker health server", "err", err)
 		}
 	}()
-	env.log.Info("worker health endpoint", "addr", ln.Addr().String())
+	env.Log.Info("worker health endpoint", "addr", ln.Addr().String())
 	return nil
 }

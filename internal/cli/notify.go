@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,12 +19,6 @@ import (
 	"github.com/duban-dev/duban/worker"
 )
 
-func init() {
-	register("notify test", "send a test message on each of a user's channels (--to USERNAME)", notifyTest)
-	register("notify prefs", "show or change a user's notification settings", notifyPrefs)
-	register("notify list", "list deliveries (sent, waiting, failed) for admins", notifyList)
-}
-
 // newNotifier builds the dispatcher the activities use. A configuration
 // error leaves out the channel concerned; startNotify reports it.
 func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
@@ -32,68 +26,49 @@ func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
 	return d
 }
 
-// startNotify reports the notification setup and starts the digest
-// workflow (idempotently: it has a fixed id). `duban worker` and `duban dev`
+// StartNotify reports the notification setup and starts the digest
+// workflow (idempotently: it has a fixed id). `duban worker` and `duban-dev dev`
 // call it once their worker runs.
-func startNotify(ctx context.Context, env *cli, cfg config.Config, c client.Client) error {
+func StartNotify(ctx context.Context, env *Env, cfg config.Config, c client.Client) error {
 	d, err := notify.FromConfig(nil, cfg.Notify, cfg.PublicURL)
 	if err != nil {
-		env.log.Error("notification settings are partly unusable", "err", err)
+		env.Log.Error("notification settings are partly unusable", "err", err)
 	}
 	hooks := make([]string, 0, len(d.Webhooks))
 	for name := range d.Webhooks {
 		hooks = append(hooks, name)
 	}
-	env.log.Info("notifications", "email", cfg.Notify.SMTP.Addr != "" && d.Email != nil, "smtp", cfg.Notify.SMTP.Addr,
+	env.Log.Info("notifications", "email", cfg.Notify.SMTP.Addr != "" && d.Email != nil, "smtp", cfg.Notify.SMTP.Addr,
 		"webhooks", strings.Join(hooks, ","), "digest_roles", cfg.Notify.DigestRoles, "digest_hour", cfg.Notify.DigestHour)
 	return worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval)
 }
 
-// demoMailDomain is where `duban dev` sends demo users' email when SMTP is
-// configured (normally to `duban mailcatcher`).
-const demoMailDomain = "duban.test"
-
-// seedDemoEmail gives the demo users addresses (username@duban.test), so
-// that a dev stack with a mail catcher shows their reminders.
-func seedDemoEmail(ctx context.Context, db *store.DB, usernames []string) error {
-	for _, u := range usernames {
-		if _, err := db.Pool.Exec(ctx, `UPDATE users SET email = $2 WHERE username = $1 AND email = ''`, u, u+"@"+demoMailDomain); err != nil {
-			return fmt.Errorf("demo email for %s: %w", u, err)
-		}
-	}
-	return nil
-}
-
-func notifyTest(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "notify test")
-	cfgPath := configFlag(fs)
+func notifyTest(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "notify test")
+	cfgPath := ConfigFlag(fs)
 	to := fs.String("to", "", "username to send the test message to")
-	if err := parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if *to == "" {
-		return usageError{"usage: duban notify test --to USERNAME"}
+		return UsageError{"usage: duban notify test --to USERNAME"}
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	d, cfgErr := notify.FromConfig(db, cfg.Notify, cfg.PublicURL)
 	if cfgErr != nil {
-		fmt.Fprintf(env.stdout, "配置有误（相关渠道不可用）：%v\n", cfgErr)
+		fmt.Fprintf(env.Stdout, "配置有误（相关渠道不可用）：%v\n", cfgErr)
 	}
 	person, err := db.Recipient(ctx, *to)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	fmt.Fprintf(env.stdout, "向 %s（%s，%s）发送测试消息：\n", person.Name, person.Username, person.UnitCode)
-	tw := tabwriter.NewWriter(env.stdout, 2, 2, 2, ' ', 0)
+	fmt.Fprintf(env.Stdout, "向 %s（%s，%s）发送测试消息：\n", person.Name, person.Username, person.UnitCode)
+	tw := tabwriter.NewWriter(env.Stdout, 2, 2, 2, ' ', 0)
 	note := message.TestNotice(person.Name, now)
 	inboxErr := db.AddInboxNote(ctx, person.UserID, "test#"+person.Username+"#"+now.Format("20060102T150405.000"), note.Title, note.Body, now)
 	fmt.Fprintf(tw, "  站内消息\t\t%s\n", outcome(inboxErr, ""))
@@ -120,9 +95,9 @@ func outcome(err error, note string) string {
 	return "已发送"
 }
 
-func notifyPrefs(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "notify prefs")
-	cfgPath := configFlag(fs)
+func notifyPrefs(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "notify prefs")
+	cfgPath := ConfigFlag(fs)
 	user := fs.String("user", "", "username")
 	email := fs.String("email", "", `email address for notifications; "off" for none; "account" for the account's`)
 	emailKinds := fs.String("email-kinds", "", `event kinds to email, comma-separated (e.g. overdue,escalated); "all"`)
@@ -132,17 +107,13 @@ func notifyPrefs(ctx context.Context, env *cli, args []string) error {
 	digest := fs.String("digest", "", `on, off, or default (on for approvers and supervisors)`)
 	digestHour := fs.Int("digest-hour", -1, "hour of the daily digest, 0–23 (Asia/Shanghai)")
 	quiet := fs.String("quiet", "", `quiet hours such as 22-7; "off" for none; "default"`)
-	if err := parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if *user == "" {
-		return usageError{"usage: duban notify prefs --user USERNAME [--email …] [--digest on|off] [--quiet 22-7] …"}
+		return UsageError{"usage: duban notify prefs --user USERNAME [--email …] [--digest on|off] [--quiet 22-7] …"}
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -203,7 +174,7 @@ func notifyPrefs(ctx context.Context, env *cli, args []string) error {
 		case "default":
 			p.Digest = nil
 		default:
-			return usageError{"--digest: on, off or default"}
+			return UsageError{"--digest: on, off or default"}
 		}
 	}
 	if set("digest-hour") {
@@ -220,7 +191,7 @@ func notifyPrefs(ctx context.Context, env *cli, args []string) error {
 		default:
 			d, err := notify.ParseDefaults("", 0, *quiet)
 			if err != nil {
-				return usageError{"--quiet: " + err.Error()}
+				return UsageError{"--quiet: " + err.Error()}
 			}
 			p.QuietStart, p.QuietEnd = &d.QuietStart, &d.QuietEnd
 		}
@@ -233,22 +204,22 @@ func notifyPrefs(ctx context.Context, env *cli, args []string) error {
 	}
 	defaults, _ := notify.ParseDefaults(cfg.Notify.DigestRoles, cfg.Notify.DigestHour, cfg.Notify.QuietHours)
 	pol := defaults.PolicyFor(person)
-	fmt.Fprintf(env.stdout, "%s（%s，%s）的通知设置：\n", person.Name, person.Username, person.UnitCode)
-	fmt.Fprintf(env.stdout, "  站内消息：全部\n")
-	fmt.Fprintf(env.stdout, "  邮件：%s（%s）\n", orNone(person.EmailAddress()), kindsText(p.EmailKinds))
-	fmt.Fprintf(env.stdout, "  工作群：%s（%s）\n", orNone(p.Webhook), kindsText(p.WebhookKinds))
+	fmt.Fprintf(env.Stdout, "%s（%s，%s）的通知设置：\n", person.Name, person.Username, person.UnitCode)
+	fmt.Fprintf(env.Stdout, "  站内消息：全部\n")
+	fmt.Fprintf(env.Stdout, "  邮件：%s（%s）\n", orNone(person.EmailAddress()), kindsText(p.EmailKinds))
+	fmt.Fprintf(env.Stdout, "  工作群：%s（%s）\n", orNone(p.Webhook), kindsText(p.WebhookKinds))
 	if p.Mobile != "" {
-		fmt.Fprintf(env.stdout, "  @手机号：%s\n", p.Mobile)
+		fmt.Fprintf(env.Stdout, "  @手机号：%s\n", p.Mobile)
 	}
 	if pol.Digest {
-		fmt.Fprintf(env.stdout, "  每日汇总：开，每天 %02d:00（非紧急消息并入汇总）\n", pol.DigestHour)
+		fmt.Fprintf(env.Stdout, "  每日汇总：开，每天 %02d:00（非紧急消息并入汇总）\n", pol.DigestHour)
 	} else {
-		fmt.Fprintf(env.stdout, "  每日汇总：关（逐条发送）\n")
+		fmt.Fprintf(env.Stdout, "  每日汇总：关（逐条发送）\n")
 	}
 	if pol.QuietStart != pol.QuietEnd {
-		fmt.Fprintf(env.stdout, "  免打扰：%02d:00–%02d:00（非紧急消息顺延）\n", pol.QuietStart, pol.QuietEnd)
+		fmt.Fprintf(env.Stdout, "  免打扰：%02d:00–%02d:00（非紧急消息顺延）\n", pol.QuietStart, pol.QuietEnd)
 	} else {
-		fmt.Fprintf(env.stdout, "  免打扰：无\n")
+		fmt.Fprintf(env.Stdout, "  免打扰：无\n")
 	}
 	return nil
 }
@@ -286,35 +257,31 @@ func parseKinds(s string) ([]duban.EventKind, error) {
 	for _, part := range strings.Split(s, ",") {
 		k := duban.EventKind(strings.TrimSpace(part))
 		if k.Label() == string(k) {
-			return nil, usageError{fmt.Sprintf("unknown event kind %q", part)}
+			return nil, UsageError{fmt.Sprintf("unknown event kind %q", part)}
 		}
 		out = append(out, k)
 	}
 	return out, nil
 }
 
-func notifyList(ctx context.Context, env *cli, args []string) error {
-	fs := newFlags(env, "notify list")
-	cfgPath := configFlag(fs)
+func notifyList(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlags(env, "notify list")
+	cfgPath := ConfigFlag(fs)
 	status := fs.String("status", "", "only this status: pending, retrying, held, digest, digested, sent, failed, skipped")
 	user := fs.String("user", "", "only this username")
 	instance := fs.String("instance", "", "only this task instance id")
 	limit := fs.Int("limit", 50, "how many, newest first")
 	before := fs.Int64("before", 0, "page: only ids below this")
 	failures := fs.Bool("failures", false, "instead: the channels that failed in the last 7 days, per person")
-	if err := parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := env.loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := env.openStore(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	tw := tabwriter.NewWriter(env.stdout, 2, 2, 2, ' ', 0)
+	tw := tabwriter.NewWriter(env.Stdout, 2, 2, 2, ' ', 0)
 	defer tw.Flush()
 	if *failures {
 		rows, err := db.DeliveryFailures(ctx, time.Now().AddDate(0, 0, -7))
@@ -345,12 +312,4 @@ func notifyList(ctx context.Context, env *cli, args []string) error {
 			d.UpdatedAt.In(duban.Shanghai).Format("01-02 15:04"), d.LastError)
 	}
 	return nil
-}
-
-func demoUsernames() []string {
-	out := make([]string, len(demoUsers))
-	for i, u := range demoUsers {
-		out[i] = u.Username
-	}
-	return out
 }

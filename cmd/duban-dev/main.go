@@ -1,0 +1,20 @@
+// Command duban-dev is Duban's development kit: every command of the
+// production binary, plus dev (the whole system on embedded defaults),
+// bench (the benchmark) and mailcatcher (a local SMTP server with a web
+// page). `make dev` runs `go run ./cmd/duban-dev dev`.
+package main
+
+import "github.com/duban-dev/duban/internal/cli"
+
+// commands is the production command set and the development kit.
+func commands() []cli.Command {
+	return append(cli.Production(),
+		cli.Command{Name: "dev", Summary: "start everything on embedded defaults: Temporal, PostgreSQL, worker, API and UI, demo users, the 2021 plan", Run: dev},
+		cli.Command{Name: "bench", Summary: "measure launch, decisions, supervisor queries, reminders and memory on the real stack; write docs/benchmarks.md", Run: runBench},
+		cli.Command{Name: "mailcatcher", Summary: "a local SMTP server that shows the mail it receives on a web page (for duban-dev dev)", Run: mailCatcher},
+	)
+}
+
+func main() {
+	cli.Main("duban-dev", commands())
+}
