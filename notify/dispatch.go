@@ -375,7 +375,7 @@ type TestResult struct {
 func (d *Dispatcher) Test(ctx context.Context, person Recipient) []TestResult {
 	now := d.now()
 	text := message.TestNotice(person.Name, now)
-	m := Message{Key: "test#" + person.Username + "#" + now.Format("20060102T150405.000"), Kind: "test", Title: text.Title, Body: text.Body,
+	m := Message{Key: "test#" + person.Username + "#" + now.Format("20060102T150405.000"), Kind: KindTest, Title: text.Title, Body: text.Body,
 		Link: strings.TrimRight(d.PublicURL, "/"), At: now, To: Address{UserID: person.UserID, Name: person.Name, Mobile: person.Prefs.Mobile}}
 	var out []TestResult
 	if addr := person.EmailAddress(); addr != "" {

@@ -38,6 +38,20 @@ const (
 // KindDigest is the kind of a delivery that bundles a person's held items.
 const KindDigest duban.EventKind = "digest"
 
+// KindTest is the kind of the message `duban notify test` sends.
+const KindTest duban.EventKind = "test"
+
+// kindLabel names a kind in Chinese, digests and test messages included.
+func kindLabel(k duban.EventKind) string {
+	switch k {
+	case KindDigest:
+		return "每日汇总"
+	case KindTest:
+		return "测试消息"
+	}
+	return k.Label()
+}
+
 // Status is where one delivery stands.
 type Status string
 

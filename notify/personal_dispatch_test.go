@@ -94,7 +94,7 @@ func TestPersonalChannelsDeliverEachNoticeToThePersonsIDs(t *testing.T) {
 	require.NoError(t, results["dingtalk"].Err)
 	require.NoError(t, results["wecom"].Err)
 	require.Equal(t, "wangfang01", results["dingtalk"].Target)
-	require.Contains(t, results["sms"].Note, "未为「test」配置短信模板")
+	require.Contains(t, results["sms"].Note, "未为「测试消息」配置短信模板")
 	require.Len(t, p.ding.Messages(), 3)
 	require.Equal(t, "测试消息：督办系统通知设置", p.ding.Messages()[2].Title)
 }

@@ -185,10 +185,7 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 	if !ok {
 		t, ok = s.byKind["*"]
 	}
-	label := m.Kind.Label()
-	if m.Kind == KindDigest {
-		label = "每日汇总"
-	}
+	label := kindLabel(m.Kind)
 	if !ok {
 		return NotConfigured("未为「%s」配置短信模板（notify.sms.templates）", label)
 	}
