@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -315,4 +316,26 @@ func TestPersonalChannelsNeedTheirSettings(t *testing.T) {
 	m := personalNotice()
 	m.To.DingTalkUserID = ""
 	require.True(t, notify.IsPermanent(ch.Send(context.Background(), m)))
+}
+
+func TestConcurrentSendsShareOneTokenFetch(t *testing.T) {
+	c := newClock()
+	fake, ch := dingTalk(t, c)
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := personalNotice()
+			m.Title = fmt.Sprintf("到期提醒：出台改革方案（%d）", i)
+			errs[i] = ch.Send(context.Background(), m)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, fake.TokenCalls())
+	require.Len(t, fake.Messages(), 16)
 }
