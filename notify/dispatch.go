@@ -316,8 +316,8 @@ func (d *Dispatcher) personal() []personalChannel {
 	}
 }
 
-// to fills the address of the message for the channel it goes on.
-func (a *Address) to(channel, target string) {
+// setTarget fills in the address for the channel the message goes on.
+func (a *Address) setTarget(channel, target string) {
 	switch channel {
 	case ChannelEmail:
 		a.Email = target
@@ -345,7 +345,7 @@ func (d *Dispatcher) message(ctx context.Context, row Delivery, person Recipient
 		Link: d.Link(row.InstanceID), InstanceID: row.InstanceID, At: row.EventAt, Facts: row.Facts,
 		To: Address{UserID: person.UserID, Name: person.Name, Mobile: person.Prefs.Mobile},
 	}
-	m.To.to(row.Channel, row.Target)
+	m.To.setTarget(row.Channel, row.Target)
 	if row.Kind != KindDigest {
 		return m, nil
 	}
@@ -412,7 +412,7 @@ func (d *Dispatcher) Test(ctx context.Context, person Recipient) []TestResult {
 			res.Note = "未配置" + p.label + "（" + p.setting + "），未发送"
 		default:
 			pm := m
-			pm.To.to(p.name, addr)
+			pm.To.setTarget(p.name, addr)
 			res.Err = p.ch.Send(ctx, pm)
 			if IsNotConfigured(res.Err) {
 				res.Note, res.Err = res.Err.Error()+"，未发送", nil
