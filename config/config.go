@@ -68,6 +68,68 @@ type Notify struct {
 	// TickInterval is how often the digest workflow sends due digests and
 	// released messages (it divides an hour, so digests go out on the hour).
 	TickInterval time.Duration `yaml:"tick_interval" env:"DUBAN_NOTIFY_TICK_INTERVAL"`
+
+	// DingTalkApp sends DingTalk 工作通知 to people's userids.
+	DingTalkApp DingTalkApp `yaml:"dingtalk_app"`
+	// WeComApp sends WeCom 应用消息 to people's UserIDs.
+	WeComApp WeComApp `yaml:"wecom_app"`
+	// SMS sends text messages from approved templates.
+	SMS SMS `yaml:"sms"`
+}
+
+// DingTalkApp is an organisation's own DingTalk app (企业内部应用) that
+// sends 工作通知. It is off while AppKey is empty.
+type DingTalkApp struct {
+	AppKey    string `yaml:"app_key" env:"DUBAN_DINGTALK_APP_KEY"`
+	AppSecret string `yaml:"app_secret" env:"DUBAN_DINGTALK_APP_SECRET" secret:"true"`
+	AgentID   int    `yaml:"agent_id" env:"DUBAN_DINGTALK_AGENT_ID"`
+	// Endpoint is DingTalk's server API; change it only for a proxy or a test server.
+	Endpoint string `yaml:"endpoint" env:"DUBAN_DINGTALK_ENDPOINT"`
+}
+
+// WeComApp is a WeCom self-built app (自建应用) that sends 应用消息. It is
+// off while CorpID is empty.
+type WeComApp struct {
+	CorpID     string `yaml:"corp_id" env:"DUBAN_WECOM_CORP_ID"`
+	CorpSecret string `yaml:"corp_secret" env:"DUBAN_WECOM_CORP_SECRET" secret:"true"`
+	AgentID    int    `yaml:"agent_id" env:"DUBAN_WECOM_AGENT_ID"`
+	// Endpoint is WeCom's server API; change it only for a proxy or a test server.
+	Endpoint string `yaml:"endpoint" env:"DUBAN_WECOM_ENDPOINT"`
+}
+
+// SMS is the text-message provider. It is off while Provider is empty.
+type SMS struct {
+	// Provider is aliyun or tencent.
+	Provider string `yaml:"provider" env:"DUBAN_SMS_PROVIDER"`
+	// AccessKeyID is Aliyun's AccessKey ID or Tencent Cloud's SecretId.
+	AccessKeyID string `yaml:"access_key_id" env:"DUBAN_SMS_ACCESS_KEY_ID"`
+	// AccessKeySecret is Aliyun's AccessKey Secret or Tencent Cloud's SecretKey.
+	AccessKeySecret string `yaml:"access_key_secret" env:"DUBAN_SMS_ACCESS_KEY_SECRET" secret:"true"`
+	// SDKAppID is Tencent's SmsSdkAppId (unused for Aliyun).
+	SDKAppID string `yaml:"sdk_app_id" env:"DUBAN_SMS_SDK_APP_ID"`
+	// SignName is the approved signature (签名) the messages carry.
+	SignName string `yaml:"sign_name" env:"DUBAN_SMS_SIGN_NAME"`
+	// Region is the provider's region (Aliyun cn-hangzhou, Tencent ap-guangzhou when empty).
+	Region string `yaml:"region" env:"DUBAN_SMS_REGION"`
+	// Endpoint is the provider's API; change it only for a proxy or a test server.
+	Endpoint string `yaml:"endpoint" env:"DUBAN_SMS_ENDPOINT"`
+	// Templates map kinds of notice to approved templates. In the
+	// environment, DUBAN_SMS_TEMPLATES holds the list as JSON.
+	Templates []SMSTemplate `yaml:"templates" env:"DUBAN_SMS_TEMPLATES"`
+	// MaxParamChars cuts each template variable to this many characters
+	// (0: the provider's limit, Aliyun 35, Tencent 12).
+	MaxParamChars int `yaml:"max_param_chars" env:"DUBAN_SMS_MAX_PARAM_CHARS"`
+}
+
+// SMSTemplate is one approved SMS template and the notices that use it.
+type SMSTemplate struct {
+	// Kinds are event kinds (reminder, overdue, …), digest, or * for the rest.
+	Kinds []string `yaml:"kinds" json:"kinds"`
+	// Code is Aliyun's TemplateCode or Tencent's TemplateId.
+	Code string `yaml:"code" json:"code"`
+	// Params fill the variables in order, as variable=fact (task, unit,
+	// due, kind, left, step, new_due, name, count).
+	Params []string `yaml:"params" json:"params"`
 }
 
 // SMTP says how to reach the mail server. Email is off while Addr is empty.

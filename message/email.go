@@ -161,6 +161,12 @@ func channelLabel(channel string) string {
 		return "工作群消息"
 	case "inbox":
 		return "站内消息"
+	case "dingtalk":
+		return "钉钉工作通知"
+	case "wecom":
+		return "企业微信应用消息"
+	case "sms":
+		return "短信"
 	}
 	return channel
 }

@@ -28,6 +28,8 @@ type Info struct {
 type Message struct {
 	Title string
 	Body  string
+	// Facts are the notice's values for SMS templates (see Facts).
+	Facts map[string]string
 }
 
 func day(t time.Time) string { return t.In(duban.Shanghai).Format("2006年1月2日") }
@@ -42,8 +44,53 @@ func offsetText(o *duban.Offset) string {
 	return fmt.Sprintf("%d天", o.Days)
 }
 
-// Render produces the title and body of a notice of the given kind.
+// Render produces the title and body of a notice of the given kind, and
+// its facts for SMS templates.
 func Render(kind duban.EventKind, in Info) Message {
+	m := render(kind, in)
+	m.Facts = Facts(kind, in)
+	return m
+}
+
+// Names of the facts an SMS template can take. Each is short, plain text
+// without links (SMS providers refuse links in template variables).
+const (
+	FactTask   = "task"    // 任务名称, with its period: 出台改革方案（第一季度）
+	FactUnit   = "unit"    // 单位名称: 芙蓉区
+	FactDue    = "due"     // 截止日期: 2026年3月31日
+	FactKind   = "kind"    // 事件: 到期提醒
+	FactLeft   = "left"    // 剩余或逾期时长: 3个工作日
+	FactStep   = "step"    // 审批步骤: 1/2
+	FactNewDue = "new_due" // 申请或批准的新截止日期
+	FactName   = "name"    // 收件人姓名 (added when sent)
+	FactCount  = "count"   // 汇总条数 (a digest; added when sent)
+)
+
+// Facts are the short values of a notice that SMS templates take, by the
+// names above. Free text people wrote (reasons) is left out: it may hold
+// links or words a provider refuses.
+func Facts(kind duban.EventKind, in Info) map[string]string {
+	task := in.Title
+	if in.Period != "" {
+		task += "（" + in.Period + "）"
+	}
+	f := map[string]string{FactTask: task, FactUnit: in.UnitName, FactKind: kind.Label()}
+	if !in.Due.IsZero() {
+		f[FactDue] = day(in.Due)
+	}
+	if in.Offset != nil {
+		f[FactLeft] = offsetText(in.Offset)
+	}
+	if in.StepCount > 0 {
+		f[FactStep] = fmt.Sprintf("%d/%d", in.Step, in.StepCount)
+	}
+	if in.NewDue != nil {
+		f[FactNewDue] = day(*in.NewDue)
+	}
+	return f
+}
+
+func render(kind duban.EventKind, in Info) Message {
 	task := "「" + in.Title + "」"
 	if in.Period != "" {
 		task = "「" + in.Title + "（" + in.Period + "）」"
@@ -51,35 +98,35 @@ func Render(kind duban.EventKind, in Info) Message {
 	subject := in.UnitName + task
 	switch kind {
 	case duban.EventAssigned:
-		return Message{"新任务：" + in.Title, fmt.Sprintf("%s已下达，截止日期 %s。", subject, day(in.Due))}
+		return Message{Title: "新任务：" + in.Title, Body: fmt.Sprintf("%s已下达，截止日期 %s。", subject, day(in.Due))}
 	case duban.EventReminder:
-		return Message{"到期提醒：" + in.Title, fmt.Sprintf("%s将于 %s 到期（还剩%s），请及时办理并报送。", subject, day(in.Due), offsetText(in.Offset))}
+		return Message{Title: "到期提醒：" + in.Title, Body: fmt.Sprintf("%s将于 %s 到期（还剩%s），请及时办理并报送。", subject, day(in.Due), offsetText(in.Offset))}
 	case duban.EventOverdue:
-		return Message{"已逾期：" + in.Title, fmt.Sprintf("%s已超过截止日期 %s，请尽快办理。", subject, day(in.Due))}
+		return Message{Title: "已逾期：" + in.Title, Body: fmt.Sprintf("%s已超过截止日期 %s，请尽快办理。", subject, day(in.Due))}
 	case duban.EventEscalated:
-		return Message{"逾期督办：" + in.Title, fmt.Sprintf("%s已逾期%s（截止日期 %s），请督促办理。", subject, offsetText(in.Offset), day(in.Due))}
+		return Message{Title: "逾期督办：" + in.Title, Body: fmt.Sprintf("%s已逾期%s（截止日期 %s），请督促办理。", subject, offsetText(in.Offset), day(in.Due))}
 	case duban.EventSubmitted, duban.EventApproved:
-		return Message{"待审批：" + in.Title, fmt.Sprintf("%s已提交，等待第 %d/%d 步审批。", subject, in.Step, in.StepCount)}
+		return Message{Title: "待审批：" + in.Title, Body: fmt.Sprintf("%s已提交，等待第 %d/%d 步审批。", subject, in.Step, in.StepCount)}
 	case duban.EventRejected:
-		return Message{"被退回：" + in.Title, fmt.Sprintf("%s被退回修改，理由：%s", subject, in.Reason)}
+		return Message{Title: "被退回：" + in.Title, Body: fmt.Sprintf("%s被退回修改，理由：%s", subject, in.Reason)}
 	case duban.EventCompleted:
-		return Message{"已办结：" + in.Title, fmt.Sprintf("%s已通过全部审批，办结。", subject)}
+		return Message{Title: "已办结：" + in.Title, Body: fmt.Sprintf("%s已通过全部审批，办结。", subject)}
 	case duban.EventSLAReminder:
-		return Message{"审批提醒：" + in.Title, fmt.Sprintf("%s第 %d 步审批还剩%s到期，请及时审批。", subject, in.Step, offsetText(in.Offset))}
+		return Message{Title: "审批提醒：" + in.Title, Body: fmt.Sprintf("%s第 %d 步审批还剩%s到期，请及时审批。", subject, in.Step, offsetText(in.Offset))}
 	case duban.EventSLABreached:
-		return Message{"审批超时：" + in.Title, fmt.Sprintf("%s第 %d 步审批已超过时限，请尽快审批。", subject, in.Step)}
+		return Message{Title: "审批超时：" + in.Title, Body: fmt.Sprintf("%s第 %d 步审批已超过时限，请尽快审批。", subject, in.Step)}
 	case duban.EventSLAEscalated:
-		return Message{"审批超时督办：" + in.Title, fmt.Sprintf("%s第 %d 步审批已超时%s，请督促审批。", subject, in.Step, offsetText(in.Offset))}
+		return Message{Title: "审批超时督办：" + in.Title, Body: fmt.Sprintf("%s第 %d 步审批已超时%s，请督促审批。", subject, in.Step, offsetText(in.Offset))}
 	case duban.EventExtensionRequested:
-		return Message{"延期申请：" + in.Title, fmt.Sprintf("%s申请延期至 %s，理由：%s", subject, dayPtr(in.NewDue), in.Reason)}
+		return Message{Title: "延期申请：" + in.Title, Body: fmt.Sprintf("%s申请延期至 %s，理由：%s", subject, dayPtr(in.NewDue), in.Reason)}
 	case duban.EventExtensionGranted:
-		return Message{"同意延期：" + in.Title, fmt.Sprintf("%s的延期申请已获同意，新的截止日期 %s。", subject, dayPtr(in.NewDue))}
+		return Message{Title: "同意延期：" + in.Title, Body: fmt.Sprintf("%s的延期申请已获同意，新的截止日期 %s。", subject, dayPtr(in.NewDue))}
 	case duban.EventExtensionRefused:
-		return Message{"不同意延期：" + in.Title, fmt.Sprintf("%s的延期申请未获同意，理由：%s", subject, in.Reason)}
+		return Message{Title: "不同意延期：" + in.Title, Body: fmt.Sprintf("%s的延期申请未获同意，理由：%s", subject, in.Reason)}
 	case duban.EventCancelled:
-		return Message{"任务撤销：" + in.Title, fmt.Sprintf("%s已被撤销，理由：%s", subject, in.Reason)}
+		return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s已被撤销，理由：%s", subject, in.Reason)}
 	}
-	return Message{kind.Label() + "：" + in.Title, subject + kind.Label()}
+	return Message{Title: kind.Label() + "：" + in.Title, Body: subject + kind.Label()}
 }
 
 func dayPtr(t *time.Time) string {

@@ -12,7 +12,8 @@ import (
 )
 
 // FromConfig builds a dispatcher from the configuration. Email is off while
-// smtp.addr is empty. A configuration error is returned with the channels
+// smtp.addr is empty, DingTalk 工作通知 while dingtalk_app.app_key is, WeCom
+// 应用消息 while wecom_app.corp_id is, and SMS while sms.provider is. A configuration error is returned with the channels
 // that are usable, so that one bad webhook does not silence the rest.
 func FromConfig(st Store, cfg config.Notify, publicURL string) (*Dispatcher, error) {
 	d := &Dispatcher{Store: st, PublicURL: publicURL, MaxAttempts: cfg.MaxAttempts, Webhooks: map[string]Channel{}}
@@ -52,10 +53,47 @@ func FromConfig(st Store, cfg config.Notify, publicURL string) (*Dispatcher, err
 		}
 		d.Webhooks[w.Name] = ch
 	}
+	if c := cfg.DingTalkApp; c.AppKey != "" {
+		ch, err := NewDingTalkApp(DingTalkAppConfig{AppKey: c.AppKey, AppSecret: c.AppSecret, AgentID: c.AgentID, Endpoint: c.Endpoint})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			d.DingTalk = ch
+		}
+	}
+	if c := cfg.WeComApp; c.CorpID != "" {
+		ch, err := NewWeComApp(WeComAppConfig{CorpID: c.CorpID, CorpSecret: c.CorpSecret, AgentID: c.AgentID, Endpoint: c.Endpoint})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			d.WeCom = ch
+		}
+	}
+	if cfg.SMS.Provider != "" {
+		ch, err := smsFromConfig(cfg.SMS)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			d.SMS = ch
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return d, fmt.Errorf("notify configuration: %w", err)
 	}
 	return d, nil
+}
+
+func smsFromConfig(c config.SMS) (*SMS, error) {
+	sc := SMSConfig{Provider: c.Provider, AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SDKAppID: c.SDKAppID,
+		SignName: c.SignName, Region: c.Region, Endpoint: c.Endpoint, MaxParamChars: c.MaxParamChars}
+	for i, t := range c.Templates {
+		params, err := ParseSMSParams(t.Params)
+		if err != nil {
+			return nil, fmt.Errorf("sms templates[%d]: %w", i, err)
+		}
+		sc.Templates = append(sc.Templates, SMSTemplate{Kinds: t.Kinds, Code: t.Code, Params: params})
+	}
+	return NewSMS(sc)
 }
 
 // ParseDefaults reads the configured defaults: roles "approver,supervisor"

@@ -52,6 +52,11 @@ type Dispatcher struct {
 	Email Channel
 	// Webhooks are the configured endpoints by name.
 	Webhooks map[string]Channel
+	// DingTalk (工作通知), WeCom (应用消息) and SMS are the personal
+	// channels; nil when not configured.
+	DingTalk Channel
+	WeCom    Channel
+	SMS      Channel
 	Defaults Defaults
 	// PublicURL is where people open the web UI; messages link to a task
 	// at PublicURL/#/tasks/<id>.
@@ -220,6 +225,10 @@ func (d *Dispatcher) one(ctx context.Context, row Delivery, person Recipient, no
 		return rep, err
 	}
 	sendErr := ch.Send(ctx, msg)
+	if IsNotConfigured(sendErr) {
+		rep.Skipped++
+		return rep, d.Store.MarkSkipped(context.WithoutCancel(ctx), row.ID, sendErr.Error(), now)
+	}
 	if sendErr == nil {
 		if d.AfterAccept != nil {
 			if err := d.AfterAccept(row); err != nil {
@@ -273,7 +282,52 @@ func (d *Dispatcher) channel(row Delivery) (ch Channel, missing string, misconfi
 		}
 		return nil, "工作群机器人 " + row.Target + " 未在配置中定义", true
 	}
+	for _, p := range d.personal() {
+		if p.name == row.Channel {
+			if p.ch == nil {
+				return nil, "未配置" + p.label + "（" + p.setting + "）", false
+			}
+			return p.ch, "", false
+		}
+	}
 	return nil, "未知渠道 " + row.Channel, true
+}
+
+// personalChannel is a personal channel with its names.
+type personalChannel struct {
+	name    string // the channel's name in deliveries
+	label   string // in Chinese
+	setting string // where it is configured
+	ch      Channel
+	// address is the person's address on it, or "".
+	address func(Prefs) string
+}
+
+func (d *Dispatcher) personal() []personalChannel {
+	return []personalChannel{
+		{ChannelDingTalk, "钉钉工作通知", "notify.dingtalk_app", d.DingTalk, func(p Prefs) string { return p.DingTalkUserID }},
+		{ChannelWeCom, "企业微信应用消息", "notify.wecom_app", d.WeCom, func(p Prefs) string { return p.WeComUserID }},
+		{ChannelSMS, "短信", "notify.sms", d.SMS, func(p Prefs) string {
+			if p.SMS {
+				return p.Mobile
+			}
+			return ""
+		}},
+	}
+}
+
+// setTarget fills in the address for the channel the message goes on.
+func (a *Address) setTarget(channel, target string) {
+	switch channel {
+	case ChannelEmail:
+		a.Email = target
+	case ChannelDingTalk:
+		a.DingTalkUserID = target
+	case ChannelWeCom:
+		a.WeComUserID = target
+	case ChannelSMS:
+		a.Mobile = target
+	}
 }
 
 // Link is the web UI's page of an instance. Instance ids contain slashes,
@@ -288,12 +342,10 @@ func (d *Dispatcher) Link(instanceID string) string {
 func (d *Dispatcher) message(ctx context.Context, row Delivery, person Recipient) (Message, error) {
 	m := Message{
 		Key: row.Key, Kind: row.Kind, Urgent: row.Urgent, Title: row.Title, Body: row.Body,
-		Link: d.Link(row.InstanceID), InstanceID: row.InstanceID, At: row.EventAt,
+		Link: d.Link(row.InstanceID), InstanceID: row.InstanceID, At: row.EventAt, Facts: row.Facts,
 		To: Address{UserID: person.UserID, Name: person.Name, Mobile: person.Prefs.Mobile},
 	}
-	if row.Channel == ChannelEmail {
-		m.To.Email = row.Target
-	}
+	m.To.setTarget(row.Channel, row.Target)
 	if row.Kind != KindDigest {
 		return m, nil
 	}
@@ -323,7 +375,7 @@ type TestResult struct {
 func (d *Dispatcher) Test(ctx context.Context, person Recipient) []TestResult {
 	now := d.now()
 	text := message.TestNotice(person.Name, now)
-	m := Message{Key: "test#" + person.Username + "#" + now.Format("20060102T150405.000"), Kind: "test", Title: text.Title, Body: text.Body,
+	m := Message{Key: "test#" + person.Username + "#" + now.Format("20060102T150405.000"), Kind: KindTest, Title: text.Title, Body: text.Body,
 		Link: strings.TrimRight(d.PublicURL, "/"), At: now, To: Address{UserID: person.UserID, Name: person.Name, Mobile: person.Prefs.Mobile}}
 	var out []TestResult
 	if addr := person.EmailAddress(); addr != "" {
@@ -349,6 +401,24 @@ func (d *Dispatcher) Test(ctx context.Context, person Recipient) []TestResult {
 		out = append(out, res)
 	} else {
 		out = append(out, TestResult{Channel: ChannelWebhook, Note: "该用户未设置工作群机器人"})
+	}
+	for _, p := range d.personal() {
+		addr := p.address(person.Prefs)
+		res := TestResult{Channel: p.name, Target: addr}
+		switch {
+		case addr == "":
+			res.Note = "该用户未开通" + p.label
+		case p.ch == nil:
+			res.Note = "未配置" + p.label + "（" + p.setting + "），未发送"
+		default:
+			pm := m
+			pm.To.setTarget(p.name, addr)
+			res.Err = p.ch.Send(ctx, pm)
+			if IsNotConfigured(res.Err) {
+				res.Note, res.Err = res.Err.Error()+"，未发送", nil
+			}
+		}
+		out = append(out, res)
 	}
 	return out
 }

@@ -1,6 +1,8 @@
-// Package notify delivers notices beyond the in-app inbox: email over SMTP
-// and work-chat webhooks (a generic signed JSON POST, DingTalk and WeCom
-// group robots), with daily digests and quiet hours.
+// Package notify delivers notices beyond the in-app inbox: email over SMTP,
+// work-chat webhooks (a generic signed JSON POST, DingTalk and WeCom group
+// robots), and personal channels (DingTalk 工作通知 and WeCom 应用消息 to a
+// person's user id, SMS through Aliyun or Tencent Cloud), with daily
+// digests and quiet hours.
 //
 // The inbox row of every notice is written with its transition (see
 // store.ApplyTransition); next to it the store writes one delivery row per
@@ -24,10 +26,31 @@ const (
 	ChannelInbox   = "inbox"
 	ChannelEmail   = "email"
 	ChannelWebhook = "webhook"
+	// ChannelDingTalk is DingTalk 工作通知 from an internal app to one
+	// person's DingTalk userid (not a group robot: those are webhooks).
+	ChannelDingTalk = "dingtalk"
+	// ChannelWeCom is a WeCom 应用消息 from an app to one person's UserID.
+	ChannelWeCom = "wecom"
+	// ChannelSMS is a text message from a template, to a mobile number.
+	ChannelSMS = "sms"
 )
 
 // KindDigest is the kind of a delivery that bundles a person's held items.
 const KindDigest duban.EventKind = "digest"
+
+// KindTest is the kind of the message `duban notify test` sends.
+const KindTest duban.EventKind = "test"
+
+// kindLabel names a kind in Chinese, digests and test messages included.
+func kindLabel(k duban.EventKind) string {
+	switch k {
+	case KindDigest:
+		return "每日汇总"
+	case KindTest:
+		return "测试消息"
+	}
+	return k.Label()
+}
 
 // Status is where one delivery stands.
 type Status string
@@ -74,23 +97,26 @@ type Delivery struct {
 	Key        string          `json:"key"` // dedup key: instance#seq#user#channel, or digest#user#channel#slot
 	UserID     int64           `json:"user_id"`
 	Channel    string          `json:"channel"`
-	Target     string          `json:"target"` // email address, or webhook endpoint name
+	Target     string          `json:"target"` // email address, webhook endpoint name, DingTalk/WeCom user id, or mobile
 	InstanceID string          `json:"instance_id,omitempty"`
 	Seq        int64           `json:"seq,omitempty"`
 	Kind       duban.EventKind `json:"kind"`
 	Urgent     bool            `json:"urgent"`
 	Title      string          `json:"title"`
 	Body       string          `json:"body"`
-	EventAt    time.Time       `json:"event_at"` // plan time of the event
-	Status     Status          `json:"status"`
-	NotBefore  time.Time       `json:"not_before"`
-	DigestID   *int64          `json:"digest_id,omitempty"`
-	Attempts   int             `json:"attempts"`
-	LastError  string          `json:"last_error,omitempty"`
-	Fallback   bool            `json:"fallback"` // the person was told in the inbox that it failed
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
-	SentAt     *time.Time      `json:"sent_at,omitempty"`
+	// Facts are the notice's short values that SMS templates take (task,
+	// due, …); only SMS rows carry them.
+	Facts     map[string]string `json:"facts,omitempty"`
+	EventAt   time.Time         `json:"event_at"` // plan time of the event
+	Status    Status            `json:"status"`
+	NotBefore time.Time         `json:"not_before"`
+	DigestID  *int64            `json:"digest_id,omitempty"`
+	Attempts  int               `json:"attempts"`
+	LastError string            `json:"last_error,omitempty"`
+	Fallback  bool              `json:"fallback"` // the person was told in the inbox that it failed
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	SentAt    *time.Time        `json:"sent_at,omitempty"`
 }
 
 // Prefs are one person's notification preferences. A nil field takes the
@@ -104,8 +130,21 @@ type Prefs struct {
 	// Webhook names an endpoint of the configuration (notify.webhooks); "" none.
 	Webhook      string            `json:"webhook,omitempty"`
 	WebhookKinds []duban.EventKind `json:"webhook_kinds,omitempty"`
-	// Mobile is @-mentioned in DingTalk group messages.
+	// Mobile is @-mentioned in DingTalk group messages, and receives SMS
+	// when SMS is on.
 	Mobile string `json:"mobile,omitempty"`
+	// DingTalkUserID receives DingTalk 工作通知 (the person's userid in the
+	// organisation's DingTalk directory); "" for none.
+	DingTalkUserID string            `json:"dingtalk_userid,omitempty"`
+	DingTalkKinds  []duban.EventKind `json:"dingtalk_kinds,omitempty"`
+	// WeComUserID receives WeCom 应用消息 (the person's UserID in the WeCom
+	// directory); "" for none.
+	WeComUserID string            `json:"wecom_userid,omitempty"`
+	WeComKinds  []duban.EventKind `json:"wecom_kinds,omitempty"`
+	// SMS sends text messages to Mobile (they cost money: SMSKinds usually
+	// names only the urgent kinds).
+	SMS      bool              `json:"sms,omitempty"`
+	SMSKinds []duban.EventKind `json:"sms_kinds,omitempty"`
 	// Digest bundles non-urgent notices into one message a day at DigestHour.
 	Digest     *bool `json:"digest,omitempty"`
 	DigestHour *int  `json:"digest_hour,omitempty"`
@@ -150,6 +189,8 @@ type Message struct {
 	At         time.Time
 	// Items are a digest's entries; empty for a single notice.
 	Items []Item
+	// Facts are the values SMS templates take (see message.Facts).
+	Facts map[string]string
 }
 
 // Address is who a message is for.
@@ -158,6 +199,10 @@ type Address struct {
 	Name   string
 	Email  string
 	Mobile string
+	// DingTalkUserID and WeComUserID are the person's ids in those
+	// directories, for the personal channels.
+	DingTalkUserID string
+	WeComUserID    string
 }
 
 // Item is one entry of a digest.
@@ -180,7 +225,10 @@ type Channel interface {
 // SendError classifies a failed send.
 type SendError struct {
 	Permanent bool
-	Reason    string
+	// Skip says the deployment is not set up to send this message (an SMS
+	// kind without a template): nothing was tried, and nobody is told.
+	Skip   bool
+	Reason string
 }
 
 func (e *SendError) Error() string { return e.Reason }
@@ -195,6 +243,18 @@ func Permanent(format string, args ...any) error {
 // from an SMTP server, a timeout, a refused connection).
 func Temporary(format string, args ...any) error {
 	return &SendError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// NotConfigured is a message this deployment is not set up to send on the
+// channel; the dispatcher marks it skipped.
+func NotConfigured(format string, args ...any) error {
+	return &SendError{Permanent: true, Skip: true, Reason: fmt.Sprintf(format, args...)}
+}
+
+// IsNotConfigured reports whether err is NotConfigured.
+func IsNotConfigured(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Skip
 }
 
 // IsPermanent reports whether err says retrying is pointless. Errors that

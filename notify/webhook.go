@@ -64,13 +64,7 @@ func NewWebhook(ep WebhookEndpoint) (*Webhook, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("webhook %s: url %s is not an http(s) URL", ep.Name, RedactURL(ep.URL))
 	}
-	client := &http.Client{
-		Timeout: 15 * time.Second,
-		// A robot endpoint that redirects is misconfigured; following it
-		// would post the message somewhere nobody configured.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return &Webhook{Endpoint: ep, Client: client, Now: time.Now}, nil
+	return &Webhook{Endpoint: ep, Client: newHTTPClient(15 * time.Second), Now: time.Now}, nil
 }
 
 // GenericPayload is the JSON body of the generic webhook.
@@ -184,13 +178,8 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return Temporary("webhook %s: HTTP %d %s", w.Endpoint.Name, resp.StatusCode, short(snippet))
-	case resp.StatusCode >= 400:
-		return Permanent("webhook %s: HTTP %d %s", w.Endpoint.Name, resp.StatusCode, short(snippet))
-	case resp.StatusCode >= 300:
-		return Permanent("webhook %s: HTTP %d（不跟随重定向）", w.Endpoint.Name, resp.StatusCode)
+	if err := httpStatusError("webhook "+w.Endpoint.Name, resp.StatusCode, snippet); err != nil {
+		return err
 	}
 	if w.Endpoint.Kind == WebhookGeneric {
 		return nil

@@ -19,17 +19,17 @@ import (
 var _ notify.Store = (*DB)(nil)
 
 const deliveryCols = `id, dedup_key, user_id, channel, target, coalesce(instance_id, ''), coalesce(seq, 0), kind, urgent, title, body,
-	event_at, status, not_before, digest_id, attempts, last_error, fallback, created_at, updated_at, sent_at`
+	facts, event_at, status, not_before, digest_id, attempts, last_error, fallback, created_at, updated_at, sent_at`
 
 // deliveryColsD is deliveryCols for the alias d.
 const deliveryColsD = `d.id, d.dedup_key, d.user_id, d.channel, d.target, coalesce(d.instance_id, ''), coalesce(d.seq, 0), d.kind, d.urgent,
-	d.title, d.body, d.event_at, d.status, d.not_before, d.digest_id, d.attempts, d.last_error, d.fallback, d.created_at, d.updated_at, d.sent_at`
+	d.title, d.body, d.facts, d.event_at, d.status, d.not_before, d.digest_id, d.attempts, d.last_error, d.fallback, d.created_at, d.updated_at, d.sent_at`
 
 func scanDelivery(r pgx.Row) (notify.Delivery, error) {
 	var d notify.Delivery
 	var kind, status string
 	err := r.Scan(&d.ID, &d.Key, &d.UserID, &d.Channel, &d.Target, &d.InstanceID, &d.Seq, &kind, &d.Urgent, &d.Title, &d.Body,
-		&d.EventAt, &status, &d.NotBefore, &d.DigestID, &d.Attempts, &d.LastError, &d.Fallback, &d.CreatedAt, &d.UpdatedAt, &d.SentAt)
+		&d.Facts, &d.EventAt, &status, &d.NotBefore, &d.DigestID, &d.Attempts, &d.LastError, &d.Fallback, &d.CreatedAt, &d.UpdatedAt, &d.SentAt)
 	d.Kind, d.Status = duban.EventKind(kind), notify.Status(status)
 	return d, err
 }

@@ -13,39 +13,42 @@ import (
 
 const recipientSQL = `SELECT u.id, u.username, u.display_name, u.unit_code, u.roles, u.email, u.disabled,
 		p.email, p.email_kinds, coalesce(p.webhook, ''), p.webhook_kinds, coalesce(p.mobile, ''),
-		p.digest, p.digest_hour, p.quiet_start, p.quiet_end
+		p.digest, p.digest_hour, p.quiet_start, p.quiet_end,
+		coalesce(p.dingtalk_userid, ''), p.dingtalk_kinds, coalesce(p.wecom_userid, ''), p.wecom_kinds,
+		coalesce(p.sms, false), p.sms_kinds
 	FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id`
 
 func scanRecipient(row pgx.Row) (notify.Recipient, error) {
 	var (
-		r                       notify.Recipient
-		roles                   []string
-		emailKinds, hookKinds   []string
-		digestHour, qs, qe      *int16
-		hasEmailKinds, hasHooks bool
+		r                               notify.Recipient
+		roles                           []string
+		emailKinds, hookKinds           []string
+		dingKinds, wecomKinds, smsKinds []string
+		digestHour, qs, qe              *int16
 	)
 	err := row.Scan(&r.UserID, &r.Username, &r.Name, &r.UnitCode, &roles, &r.Email, &r.Disabled,
 		&r.Prefs.Email, &emailKinds, &r.Prefs.Webhook, &hookKinds, &r.Prefs.Mobile,
-		&r.Prefs.Digest, &digestHour, &qs, &qe)
+		&r.Prefs.Digest, &digestHour, &qs, &qe,
+		&r.Prefs.DingTalkUserID, &dingKinds, &r.Prefs.WeComUserID, &wecomKinds, &r.Prefs.SMS, &smsKinds)
 	if err != nil {
 		return r, err
 	}
-	hasEmailKinds, hasHooks = emailKinds != nil, hookKinds != nil
 	r.Prefs.UserID = r.UserID
 	for _, role := range roles {
 		r.Roles = append(r.Roles, duban.Role(role))
 	}
-	if hasEmailKinds {
-		r.Prefs.EmailKinds = kindsOf(emailKinds)
-	}
-	if hasHooks {
-		r.Prefs.WebhookKinds = kindsOf(hookKinds)
-	}
+	r.Prefs.EmailKinds, r.Prefs.WebhookKinds = kindsOf(emailKinds), kindsOf(hookKinds)
+	r.Prefs.DingTalkKinds, r.Prefs.WeComKinds, r.Prefs.SMSKinds = kindsOf(dingKinds), kindsOf(wecomKinds), kindsOf(smsKinds)
 	r.Prefs.DigestHour, r.Prefs.QuietStart, r.Prefs.QuietEnd = intPtr(digestHour), intPtr(qs), intPtr(qe)
 	return r, nil
 }
 
+// kindsOf keeps the difference between NULL (every kind: nil) and '{}'
+// (no kind: empty).
 func kindsOf(ss []string) []duban.EventKind {
+	if ss == nil {
+		return nil
+	}
 	out := make([]duban.EventKind, len(ss))
 	for i, s := range ss {
 		out[i] = duban.EventKind(s)
@@ -97,23 +100,21 @@ func (db *DB) Recipient(ctx context.Context, username string) (notify.Recipient,
 
 // SetPrefs stores a person's notification preferences whole (nil fields
 // mean the deployment's default). The API's "notification settings" and
-// `duban notify prefs` use it.
+// `duban notify prefs` use it. Bad values are refused with a Chinese
+// message naming the field, and nothing is stored.
 func (db *DB) SetPrefs(ctx context.Context, p notify.Prefs) error {
-	for _, h := range []*int{p.DigestHour, p.QuietStart, p.QuietEnd} {
-		if h != nil && (*h < 0 || *h > 23) {
-			return duban.FieldError("hour", "时刻应为 0–23 之间的整点")
-		}
-	}
-	if (p.QuietStart == nil) != (p.QuietEnd == nil) {
-		return duban.FieldError("quiet_hours", "免打扰时段须同时设置开始和结束")
+	if err := notify.CheckPrefs(p); err != nil {
+		return err
 	}
 	_, err := db.Pool.Exec(ctx, `INSERT INTO notification_prefs (user_id, email, email_kinds, webhook, webhook_kinds, mobile,
-			digest, digest_hour, quiet_start, quiet_end, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+			digest, digest_hour, quiet_start, quiet_end, dingtalk_userid, dingtalk_kinds, wecom_userid, wecom_kinds, sms, sms_kinds, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
 		ON CONFLICT (user_id) DO UPDATE SET email = $2, email_kinds = $3, webhook = $4, webhook_kinds = $5, mobile = $6,
-			digest = $7, digest_hour = $8, quiet_start = $9, quiet_end = $10, updated_at = now()`,
+			digest = $7, digest_hour = $8, quiet_start = $9, quiet_end = $10, dingtalk_userid = $11, dingtalk_kinds = $12,
+			wecom_userid = $13, wecom_kinds = $14, sms = $15, sms_kinds = $16, updated_at = now()`,
 		p.UserID, p.Email, kindStrings(p.EmailKinds), p.Webhook, kindStrings(p.WebhookKinds), p.Mobile,
-		p.Digest, p.DigestHour, p.QuietStart, p.QuietEnd)
+		p.Digest, p.DigestHour, p.QuietStart, p.QuietEnd,
+		p.DingTalkUserID, kindStrings(p.DingTalkKinds), p.WeComUserID, kindStrings(p.WeComKinds), p.SMS, kindStrings(p.SMSKinds))
 	return translate(err, fmt.Sprintf("用户 %d 的通知设置", p.UserID))
 }
 

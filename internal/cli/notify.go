@@ -39,7 +39,8 @@ func StartNotify(ctx context.Context, env *Env, cfg config.Config, c client.Clie
 		hooks = append(hooks, name)
 	}
 	env.Log.Info("notifications", "email", cfg.Notify.SMTP.Addr != "" && d.Email != nil, "smtp", cfg.Notify.SMTP.Addr,
-		"webhooks", strings.Join(hooks, ","), "digest_roles", cfg.Notify.DigestRoles, "digest_hour", cfg.Notify.DigestHour)
+		"webhooks", strings.Join(hooks, ","), "dingtalk_app", d.DingTalk != nil, "wecom_app", d.WeCom != nil, "sms", d.SMS != nil,
+		"digest_roles", cfg.Notify.DigestRoles, "digest_hour", cfg.Notify.DigestHour)
 	return worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval)
 }
 
@@ -74,7 +75,8 @@ func notifyTest(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(tw, "  站内消息\t\t%s\n", outcome(inboxErr, ""))
 	failed := inboxErr != nil
 	for _, r := range d.Test(ctx, person) {
-		label := map[string]string{notify.ChannelEmail: "邮件", notify.ChannelWebhook: "工作群"}[r.Channel]
+		label := map[string]string{notify.ChannelEmail: "邮件", notify.ChannelWebhook: "工作群", notify.ChannelDingTalk: "钉钉工作通知",
+			notify.ChannelWeCom: "企业微信应用消息", notify.ChannelSMS: "短信"}[r.Channel]
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, r.Target, outcome(r.Err, r.Note))
 		failed = failed || r.Err != nil
 	}
@@ -103,7 +105,13 @@ func notifyPrefs(ctx context.Context, env *Env, args []string) error {
 	emailKinds := fs.String("email-kinds", "", `event kinds to email, comma-separated (e.g. overdue,escalated); "all"`)
 	webhook := fs.String("webhook", "", `webhook endpoint name from the configuration; "off" for none`)
 	webhookKinds := fs.String("webhook-kinds", "", `event kinds for the webhook; "all"`)
-	mobile := fs.String("mobile", "", `mobile number @-mentioned in DingTalk groups; "off" to clear`)
+	mobile := fs.String("mobile", "", `mobile number @-mentioned in DingTalk groups and used for SMS; "off" to clear`)
+	dingtalk := fs.String("dingtalk", "", `DingTalk userid for 工作通知; "off" for none`)
+	dingtalkKinds := fs.String("dingtalk-kinds", "", `event kinds for DingTalk 工作通知; "all"`)
+	wecom := fs.String("wecom", "", `WeCom UserID for 应用消息; "off" for none`)
+	wecomKinds := fs.String("wecom-kinds", "", `event kinds for WeCom 应用消息; "all"`)
+	sms := fs.String("sms", "", `on or off: text messages to the mobile number`)
+	smsKinds := fs.String("sms-kinds", "", `event kinds for SMS, e.g. overdue,escalated; "all"`)
 	digest := fs.String("digest", "", `on, off, or default (on for approvers and supervisors)`)
 	digestHour := fs.Int("digest-hour", -1, "hour of the daily digest, 0–23 (Asia/Shanghai)")
 	quiet := fs.String("quiet", "", `quiet hours such as 22-7; "off" for none; "default"`)
@@ -166,6 +174,35 @@ func notifyPrefs(ctx context.Context, env *Env, args []string) error {
 			p.Mobile = ""
 		}
 	}
+	for _, id := range []struct {
+		flag string
+		val  *string
+		to   *string
+	}{{"dingtalk", dingtalk, &p.DingTalkUserID}, {"wecom", wecom, &p.WeComUserID}} {
+		if set(id.flag) {
+			*id.to = strings.TrimSpace(*id.val)
+			if *id.to == "off" {
+				*id.to = ""
+			}
+		}
+	}
+	for _, k := range []struct {
+		flag string
+		val  *string
+		to   *[]duban.EventKind
+	}{{"dingtalk-kinds", dingtalkKinds, &p.DingTalkKinds}, {"wecom-kinds", wecomKinds, &p.WeComKinds}, {"sms-kinds", smsKinds, &p.SMSKinds}} {
+		if set(k.flag) {
+			if *k.to, err = parseKinds(*k.val); err != nil {
+				return err
+			}
+		}
+	}
+	if set("sms") {
+		if *sms != "on" && *sms != "off" {
+			return UsageError{"--sms: on or off"}
+		}
+		p.SMS = *sms == "on"
+	}
 	if set("digest") {
 		switch *digest {
 		case "on", "off":
@@ -209,7 +246,14 @@ func notifyPrefs(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "  邮件：%s（%s）\n", orNone(person.EmailAddress()), kindsText(p.EmailKinds))
 	fmt.Fprintf(env.Stdout, "  工作群：%s（%s）\n", orNone(p.Webhook), kindsText(p.WebhookKinds))
 	if p.Mobile != "" {
-		fmt.Fprintf(env.Stdout, "  @手机号：%s\n", p.Mobile)
+		fmt.Fprintf(env.Stdout, "  手机号：%s\n", p.Mobile)
+	}
+	fmt.Fprintf(env.Stdout, "  钉钉工作通知：%s（%s）\n", orNone(p.DingTalkUserID), kindsText(p.DingTalkKinds))
+	fmt.Fprintf(env.Stdout, "  企业微信应用消息：%s（%s）\n", orNone(p.WeComUserID), kindsText(p.WeComKinds))
+	if p.SMS {
+		fmt.Fprintf(env.Stdout, "  短信：%s（%s）\n", p.Mobile, kindsText(p.SMSKinds))
+	} else {
+		fmt.Fprintf(env.Stdout, "  短信：关\n")
 	}
 	if pol.Digest {
 		fmt.Fprintf(env.Stdout, "  每日汇总：开，每天 %02d:00（非紧急消息并入汇总）\n", pol.DigestHour)
