@@ -4,355 +4,250 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/message"
-	"github.com/duban-dev/duban/org"
-	"github.com/duban-dev/duban/plan"
 )
 
-// bucket is an instance's contribution to the rollup counters.
-type bucket struct{ total, completed, cancelled, submitted, overdue int }
+// Keyset is a position in a list ordered by (time, id).
+type Keyset struct {
+	At time.Time
+	ID string
+}
 
-func bucketOf(status duban.Status, overdue bool) bucket {
-	b := bucket{total: 1}
-	switch status {
-	case duban.StatusCompleted:
-		b.completed = 1
-	case duban.StatusCancelled:
-		b.cancelled = 1
-	case duban.StatusSubmitted:
-		b.submitted = 1
+// InstanceFilter selects instance rows. Unit with Subtree uses the ancestor
+// columns, so "everything under a city" is an index range.
+type InstanceFilter struct {
+	Unit      string
+	Subtree   bool
+	Statuses  []duban.Status
+	DueBefore *time.Time
+	Overdue   *bool
+	PlanID    string
+	Year      int
+	Section   string
+	Level     duban.Level
+	After     *Keyset // (due_at, id)
+	Limit     int
+}
+
+type query struct {
+	where []string
+	args  []any
+}
+
+func (q *query) arg(v any) string { q.args = append(q.args, v); return "$" + strconv.Itoa(len(q.args)) }
+
+func (q *query) add(cond string) { q.where = append(q.where, cond) }
+
+func (q *query) sql() string {
+	if len(q.where) == 0 {
+		return "true"
 	}
-	if overdue && !status.Finished() {
-		b.overdue = 1
+	return strings.Join(q.where, " AND ")
+}
+
+// subtree restricts to a unit and everything under it, through the
+// ancestor column of the unit's level.
+func (q *query) subtree(unit string) {
+	switch len(unit) {
+	case duban.LevelCity.CodeLength():
+		q.add("city = " + q.arg(unit))
+	case duban.LevelCounty.CodeLength():
+		q.add("county = " + q.arg(unit))
+	case duban.LevelTownship.CodeLength():
+		q.add("township = " + q.arg(unit))
+	case duban.LevelProvince.CodeLength():
+		q.add("unit_code LIKE " + q.arg(likePrefix(unit)))
+	default:
+		q.add("unit_code = " + q.arg(unit))
 	}
-	return b
 }
 
-func (b bucket) minus(o bucket) bucket {
-	return bucket{b.total - o.total, b.completed - o.completed, b.cancelled - o.cancelled, b.submitted - o.submitted, b.overdue - o.overdue}
-}
-
-func (b bucket) plus(o bucket) bucket {
-	return bucket{b.total + o.total, b.completed + o.completed, b.cancelled + o.cancelled, b.submitted + o.submitted, b.overdue + o.overdue}
-}
-
-func (b bucket) zero() bool { return b == bucket{} }
-
-type rollupKey struct {
-	plan string
-	year int
-	unit string
-}
-
-// queueRollups adds counter updates for every ancestor of each unit, in
-// code order so that concurrent transactions lock rows in the same order
-// and cannot deadlock.
-func queueRollups(batch *pgx.Batch, deltas map[rollupKey]bucket) {
-	keys := make([]rollupKey, 0, len(deltas))
-	for k, d := range deltas {
-		if !d.zero() {
-			keys = append(keys, k)
+func (q *query) common(unit string, subtree bool, planID string, year int, section string, level duban.Level) {
+	if unit != "" {
+		if subtree {
+			q.subtree(unit)
+		} else {
+			q.add("unit_code = " + q.arg(unit))
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].plan != keys[j].plan {
-			return keys[i].plan < keys[j].plan
-		}
-		if keys[i].year != keys[j].year {
-			return keys[i].year < keys[j].year
-		}
-		return keys[i].unit < keys[j].unit
-	})
-	for _, k := range keys {
-		d := deltas[k]
-		var parent *string
-		if anc := org.Ancestors(k.unit); len(anc) > 1 {
-			parent = &anc[len(anc)-2]
-		}
-		batch.Queue(`INSERT INTO rollups (plan_id, year, unit_code, parent_code, total, completed, cancelled, submitted, overdue)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (plan_id, year, unit_code) DO UPDATE SET
-				total = rollups.total + $5, completed = rollups.completed + $6, cancelled = rollups.cancelled + $7,
-				submitted = rollups.submitted + $8, overdue = rollups.overdue + $9`,
-			k.plan, k.year, k.unit, parent, d.total, d.completed, d.cancelled, d.submitted, d.overdue)
+	if planID != "" {
+		q.add("plan_id = " + q.arg(planID))
+	}
+	if year != 0 {
+		q.add("year = " + q.arg(year))
+	}
+	if section != "" {
+		q.add("section = " + q.arg(section))
+	}
+	if level != "" {
+		q.add("unit_level = " + q.arg(string(level)))
 	}
 }
 
-func addDelta(deltas map[rollupKey]bucket, planID string, year int, unit string, d bucket) {
-	for _, anc := range org.Ancestors(unit) {
-		k := rollupKey{planID, year, anc}
-		deltas[k] = deltas[k].plus(d)
-	}
-}
-
-func ancestorCols(unit string) (city, county, township *string) {
-	anc := org.Ancestors(unit)
-	if len(anc) > 1 {
-		city = &anc[1]
-	}
-	if len(anc) > 2 {
-		county = &anc[2]
-	}
-	if len(anc) > 3 {
-		township = &anc[3]
-	}
-	return
-}
-
-const insertInstanceSQL = `
-	INSERT INTO instances (id, plan_id, year, template_id, section, title, kind, period, unit_code, unit_name, unit_level,
-		city, county, township, status, due_at, step_count, progress_base, seq, spec, assigned_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
-	ON CONFLICT (id) DO NOTHING`
-
-func queueInsertInstance(batch *pgx.Batch, s duban.TaskSpec, at time.Time, seq int64) error {
-	spec, err := json.Marshal(s)
+func (db *DB) instances(ctx context.Context, sql string, args []any) ([]Instance, error) {
+	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("list instances: %w", err)
 	}
-	city, county, township := ancestorCols(s.UnitCode)
-	base := s.Target
-	if s.Ratio != nil {
-		base = s.Ratio.Base
-	}
-	batch.Queue(insertInstanceSQL, s.ID, s.PlanID, s.Year, s.TemplateID, s.Section, s.Title, string(s.Kind), s.Period,
-		s.UnitCode, s.UnitName, string(s.UnitLevel), city, county, township, string(duban.StatusAssigned), s.Due,
-		len(s.Approval), base, seq, spec, at)
-	return nil
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Instance, error) { return ScanInstance(r) })
 }
 
-// RecordAssigned creates instance rows in status assigned, each with its
-// "assigned" event (seq 1) and inbox entries for the unit's officials, in one
-// transaction per call. Rows that exist are left alone, so a relaunch is a
-// no-op. It returns how many rows were new.
-func (db *DB) RecordAssigned(ctx context.Context, specs []duban.TaskSpec, at time.Time) (int, error) {
-	if len(specs) == 0 {
-		return 0, nil
+// Instances lists rows matching f by deadline, then id.
+func (db *DB) Instances(ctx context.Context, f InstanceFilter) ([]Instance, error) {
+	var q query
+	q.common(f.Unit, f.Subtree, f.PlanID, f.Year, f.Section, f.Level)
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			st[i] = string(s)
+		}
+		q.add("status = ANY(" + q.arg(st) + ")")
 	}
-	var created int
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		batch := &pgx.Batch{}
-		for _, s := range specs {
-			if err := queueInsertInstance(batch, s, at, 1); err != nil {
-				return err
-			}
+	if f.DueBefore != nil {
+		q.add("due_at < " + q.arg(*f.DueBefore))
+	}
+	if f.Overdue != nil {
+		if *f.Overdue {
+			q.add("overdue_since IS NOT NULL AND status IN ('assigned', 'in_progress', 'submitted')")
+		} else {
+			q.add("NOT (overdue_since IS NOT NULL AND status IN ('assigned', 'in_progress', 'submitted'))")
 		}
-		res := tx.SendBatch(ctx, batch)
-		fresh := make([]duban.TaskSpec, 0, len(specs))
-		for _, s := range specs {
-			tag, err := res.Exec()
-			if err != nil {
-				res.Close()
-				return fmt.Errorf("insert instance %s: %w", s.ID, err)
-			}
-			if tag.RowsAffected() == 1 {
-				fresh = append(fresh, s)
-			}
-		}
-		if err := res.Close(); err != nil {
-			return err
-		}
-		created = len(fresh)
-		if created == 0 {
-			return nil
-		}
-		batch = &pgx.Batch{}
-		deltas := map[rollupKey]bucket{}
-		for _, s := range fresh {
-			tr := duban.Transition{InstanceID: s.ID, Seq: 1, At: at, Kind: duban.EventAssigned, Actor: duban.System, To: duban.StatusAssigned,
-				Notices: []duban.Notice{{Kind: duban.EventAssigned, Recipients: []duban.Recipients{{Unit: s.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}}}}
-			if err := queueEvent(batch, tr); err != nil {
-				return err
-			}
-			queueInbox(batch, tr, s)
-			addDelta(deltas, s.PlanID, s.Year, s.UnitCode, bucketOf(duban.StatusAssigned, false))
-		}
-		queueRollups(batch, deltas)
-		return tx.SendBatch(ctx, batch).Close()
-	})
+	}
+	if f.After != nil {
+		q.add("(due_at, id) > (" + q.arg(f.After.At) + ", " + q.arg(f.After.ID) + ")")
+	}
+	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY due_at, id LIMIT `+q.arg(limitOf(f.Limit)), q.args)
+}
+
+// OverdueFilter selects open overdue instances under a unit, the most
+// overdue first.
+type OverdueFilter struct {
+	Unit    string
+	PlanID  string
+	Year    int
+	Section string
+	Level   duban.Level
+	// LateSince keeps rows overdue since this instant or earlier ("at least N days late").
+	LateSince *time.Time
+	// LateAfter keeps rows overdue since after this instant ("at most N days late").
+	LateAfter *time.Time
+	After     *Keyset // (overdue_since, id)
+	Limit     int
+}
+
+// Overdue lists open overdue instances under f.Unit ordered by
+// (overdue_since, id): an index range on the partial overdue indexes.
+func (db *DB) Overdue(ctx context.Context, f OverdueFilter) ([]Instance, error) {
+	var q query
+	q.add("overdue_since IS NOT NULL AND status IN ('assigned', 'in_progress', 'submitted')")
+	q.common(f.Unit, true, f.PlanID, f.Year, f.Section, f.Level)
+	if f.LateSince != nil {
+		q.add("overdue_since <= " + q.arg(*f.LateSince))
+	}
+	if f.LateAfter != nil {
+		q.add("overdue_since > " + q.arg(*f.LateAfter))
+	}
+	if f.After != nil {
+		q.add("(overdue_since, id) > (" + q.arg(f.After.At) + ", " + q.arg(f.After.ID) + ")")
+	}
+	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY overdue_since, id LIMIT `+q.arg(limitOf(f.Limit)), q.args)
+}
+
+// WaitingApprovals lists instances whose current approval step is decided
+// by unit, the nearest SLA end first.
+func (db *DB) WaitingApprovals(ctx context.Context, unit string, after *Keyset, limit int) ([]Instance, error) {
+	var q query
+	q.add("status = 'submitted'")
+	q.add("approver_unit = " + q.arg(unit))
+	if after != nil {
+		q.add("(step_due_at, id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
+	}
+	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY step_due_at, id LIMIT `+q.arg(limitOf(limit)), q.args)
+}
+
+// WaitingExtensions lists open instances with an extension request that
+// unit decides, by deadline.
+func (db *DB) WaitingExtensions(ctx context.Context, unit string, after *Keyset, limit int) ([]Instance, error) {
+	var q query
+	q.add("extension_pending AND status IN ('assigned', 'in_progress', 'submitted')")
+	q.add("extension_unit = " + q.arg(unit))
+	if after != nil {
+		q.add("(due_at, id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
+	}
+	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY due_at, id LIMIT `+q.arg(limitOf(limit)), q.args)
+}
+
+// Instance is one row of the projection.
+type Instance struct {
+	ID           string         `json:"id"`
+	PlanID       string         `json:"plan_id"`
+	Year         int            `json:"year"`
+	TemplateID   string         `json:"template_id"`
+	Section      string         `json:"section"`
+	Title        string         `json:"title"`
+	Kind         duban.Kind     `json:"kind"`
+	Period       string         `json:"period,omitempty"`
+	UnitCode     string         `json:"unit_code"`
+	UnitName     string         `json:"unit_name"`
+	UnitLevel    duban.Level    `json:"unit_level"`
+	Status       duban.Status   `json:"status"`
+	Due          time.Time      `json:"due"`
+	OverdueSince *time.Time     `json:"overdue_since,omitempty"`
+	CurrentStep  int            `json:"current_step"`
+	StepCount    int            `json:"step_count"`
+	ApproverUnit *string        `json:"approver_unit,omitempty"`
+	StepDue      *time.Time     `json:"step_due,omitempty"`
+	Progress     int            `json:"progress"`
+	ProgressBase int            `json:"progress_base"`
+	Escalation   int            `json:"escalation"`
+	Extension    bool           `json:"extension_pending"`
+	Seq          int64          `json:"seq"`
+	AssignedAt   time.Time      `json:"assigned_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+	CompletedAt  *time.Time     `json:"completed_at,omitempty"`
+	Spec         duban.TaskSpec `json:"-"`
+
+	// LastReason is why the task was last sent back, while the unit holds
+	// it again ("" otherwise).
+	LastReason string `json:"last_reason,omitempty"`
+	// The pending extension request, when Extension is set.
+	ExtensionNewDue      *time.Time `json:"extension_new_due,omitempty"`
+	ExtensionReason      string     `json:"extension_reason,omitempty"`
+	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty"` // the requester's name
+	ExtensionRequestedAt *time.Time `json:"extension_requested_at,omitempty"`
+}
+
+// InstanceCols is the column list scanInstance reads, in order.
+const InstanceCols = `id, plan_id, year, template_id, section, title, kind, period, unit_code, unit_name, unit_level,
+	status, due_at, overdue_since, current_step, step_count, approver_unit, step_due_at, progress, progress_base,
+	escalation, extension_pending, seq, assigned_at, updated_at, completed_at, last_reason,
+	extension_new_due, extension_reason, extension_requested_by, extension_requested_at, spec`
+
+// ScanInstance reads a row selected with InstanceCols.
+func ScanInstance(row pgx.Row) (Instance, error) {
+	var in Instance
+	var kind, level, status string
+	var spec []byte
+	err := row.Scan(&in.ID, &in.PlanID, &in.Year, &in.TemplateID, &in.Section, &in.Title, &kind, &in.Period, &in.UnitCode, &in.UnitName, &level,
+		&status, &in.Due, &in.OverdueSince, &in.CurrentStep, &in.StepCount, &in.ApproverUnit, &in.StepDue, &in.Progress, &in.ProgressBase,
+		&in.Escalation, &in.Extension, &in.Seq, &in.AssignedAt, &in.UpdatedAt, &in.CompletedAt, &in.LastReason,
+		&in.ExtensionNewDue, &in.ExtensionReason, &in.ExtensionRequestedBy, &in.ExtensionRequestedAt, &spec)
 	if err != nil {
-		return 0, fmt.Errorf("record assigned: %w", err)
+		return in, err
 	}
-	return created, nil
+	in.Kind, in.UnitLevel, in.Status = duban.Kind(kind), duban.Level(level), duban.Status(status)
+	err = json.Unmarshal(spec, &in.Spec)
+	return in, err
 }
 
-func queueEvent(batch *pgx.Batch, tr duban.Transition) error {
-	data := map[string]any{}
-	if len(tr.Evidence) > 0 {
-		data["evidence"] = tr.Evidence
-	}
-	if tr.NewDue != nil {
-		data["new_due"] = tr.NewDue
-	}
-	if len(tr.Notices) > 0 {
-		data["notices"] = tr.Notices
-	}
-	if tr.Kind == duban.EventProgress || tr.Kind == duban.EventSubmitted {
-		data["progress"] = tr.Projection.Progress
-		data["progress_base"] = tr.Projection.ProgressBase
-	}
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	var actorID *int64
-	if tr.Actor.UserID != 0 {
-		id := tr.Actor.UserID
-		actorID = &id
-	}
-	batch.Queue(`INSERT INTO events (instance_id, seq, at, kind, actor_id, actor_name, actor_unit, from_status, to_status, step, reason, note, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (instance_id, seq) DO NOTHING`,
-		tr.InstanceID, tr.Seq, tr.At, string(tr.Kind), actorID, tr.Actor.Name, tr.Actor.UnitCode, string(tr.From), string(tr.To),
-		tr.Step, tr.Reason, tr.Note, raw)
-	return nil
-}
-
-// queueInbox adds one inbox row per person the transition's notices reach:
-// every active user holding one of the roles at the unit. The dedup key is
-// (instance, seq, user), so a person named twice hears once. Next to each
-// notice's inbox rows go its outbox rows for email and webhooks (queueOutbox).
-func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
-	for _, n := range tr.Notices {
-		kind := n.Kind
-		if kind == "" {
-			kind = tr.Kind
-		}
-		info := message.Info{
-			InstanceID: tr.InstanceID, Title: s.Title, UnitName: s.UnitName, Period: plan.PeriodLabel(s.Period),
-			Due: tr.Projection.Due, Step: tr.Projection.CurrentStep, StepCount: len(s.Approval), Reason: tr.Reason,
-			NewDue: tr.NewDue, Offset: n.Offset, Actor: tr.Actor.Name,
-		}
-		if info.Due.IsZero() {
-			info.Due = s.Due
-		}
-		if kind == duban.EventSLAReminder || kind == duban.EventSLABreached || kind == duban.EventSLAEscalated {
-			info.Step = tr.Step
-		}
-		msg := message.Render(kind, info)
-		for _, r := range n.Recipients {
-			roles := make([]string, len(r.Roles))
-			for i, role := range r.Roles {
-				roles[i] = string(role)
-			}
-			batch.Queue(`INSERT INTO inbox (user_id, instance_id, seq, kind, title, body, urgent, dedup_key, at)
-				SELECT id, $1::text, $2::bigint, $3, $4, $5, $6, $1::text || '#' || $2::bigint::text || '#' || id::text, $7
-				FROM users WHERE unit_code = $8 AND roles && $9::text[] AND NOT disabled
-				ON CONFLICT (dedup_key) DO NOTHING`,
-				tr.InstanceID, tr.Seq, string(kind), msg.Title, msg.Body, n.Urgent, tr.At, r.Unit, roles)
-			queueOutbox(batch, tr, kind, msg, n.Urgent, r.Unit, roles)
-		}
-	}
-}
-
-// ApplyTransition writes one transition in a transaction: the event first
-// (its primary key makes the whole call idempotent), then the projection if
-// the transition is newer than the row, the rollup counters by the change of
-// bucket, the inbox, and for a transition a person caused, the audit row.
-// It reports whether the event was new.
-func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, error) {
-	var fresh bool
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var (
-			spec     duban.TaskSpec
-			rawSpec  []byte
-			seq      int64
-			status   string
-			overdue  bool
-			rowFound = true
-		)
-		err := tx.QueryRow(ctx, `SELECT spec, seq, status, overdue_since IS NOT NULL FROM instances WHERE id = $1 FOR UPDATE`, tr.InstanceID).
-			Scan(&rawSpec, &seq, &status, &overdue)
-		switch {
-		case err == pgx.ErrNoRows:
-			rowFound = false
-			if tr.Spec == nil {
-				return fmt.Errorf("instance %s has no row and the transition carries no spec", tr.InstanceID)
-			}
-			spec = *tr.Spec
-		case err != nil:
-			return err
-		default:
-			if err := json.Unmarshal(rawSpec, &spec); err != nil {
-				return fmt.Errorf("instance %s spec: %w", tr.InstanceID, err)
-			}
-		}
-		batch := &pgx.Batch{}
-		if !rowFound {
-			if err := queueInsertInstance(batch, spec, tr.At, 0); err != nil {
-				return err
-			}
-		}
-		if err := queueEvent(batch, tr); err != nil {
-			return err
-		}
-		res := tx.SendBatch(ctx, batch)
-		if !rowFound {
-			if _, err := res.Exec(); err != nil {
-				res.Close()
-				return err
-			}
-		}
-		tag, err := res.Exec()
-		if cerr := res.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil // applied before: a retry or a replay
-		}
-		fresh = true
-		batch = &pgx.Batch{}
-		if tr.Seq > seq {
-			p := tr.Projection
-			batch.Queue(`UPDATE instances SET status = $2, due_at = $3, overdue_since = $4, current_step = $5, step_count = $6,
-				approver_unit = $7, step_due_at = $8, progress = $9, progress_base = $10, escalation = $11, extension_pending = $12,
-				seq = $13, completed_at = $14, updated_at = $15, last_reason = $16, extension_new_due = $17, extension_reason = $18,
-				extension_requested_by = $19, extension_requested_at = $20 WHERE id = $1`,
-				tr.InstanceID, string(p.Status), p.Due, p.OverdueSince, p.CurrentStep, p.StepCount, nullable(p.ApproverUnit), p.StepDue,
-				p.Progress, p.ProgressBase, p.Escalation, p.Extension, tr.Seq, p.CompletedAt, tr.At,
-				p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt)
-			before := bucketOf(duban.Status(status), overdue)
-			if !rowFound {
-				before = bucket{}
-			}
-			deltas := map[rollupKey]bucket{}
-			addDelta(deltas, spec.PlanID, spec.Year, spec.UnitCode, bucketOf(p.Status, p.OverdueSince != nil).minus(before))
-			queueRollups(batch, deltas)
-		}
-		queueInbox(batch, tr, spec)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return err
-		}
-		if tr.Actor.UserID == 0 {
-			return nil
-		}
-		// A person's decision is audited in the same transaction as its
-		// timeline event: both are written or neither is.
-		entry, err := transitionAudit(tr, spec)
-		if err != nil {
-			return err
-		}
-		_, err = appendAudit(ctx, tx, entry)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, refusedContent(err))
-	}
-	return fresh, nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
+// Instance returns one instance row.
+func (db *DB) Instance(ctx context.Context, id string) (Instance, error) {
+	in, err := ScanInstance(db.Pool.QueryRow(ctx, `SELECT `+InstanceCols+` FROM instances WHERE id = $1`, id))
+	return in, translate(err, "任务 "+id)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/plan"
 )
 
@@ -113,35 +112,74 @@ func (db *DB) Plan(ctx context.Context, id string) (*plan.Plan, error) {
 	return plan.Parse(id+".yaml", src, h)
 }
 
-// UpdateLaunch upserts a launch's progress. Status "pending" is what the
-// API writes before it starts (or joins) the launch workflow, so that the
-// launch can be polled at once: it takes the place of a finished launch's
-// row (done or failed: a new run starts), never of one still pending or
-// running (launching again joins that run, which goes on writing).
-func (db *DB) UpdateLaunch(ctx context.Context, p activities.LaunchProgress) error {
-	_, err := db.Pool.Exec(ctx, `
-		INSERT INTO launches (id, plan_id, year, status, total, started, existing, failed, error, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-		ON CONFLICT (id) DO UPDATE SET status = $4, total = $5, started = $6, existing = $7, failed = $8, error = $9, updated_at = now()
-		WHERE EXCLUDED.status <> 'pending' OR launches.status IN ('done', 'failed')`,
-		p.ID, p.PlanID, p.Year, p.Status, p.Total, p.Started, p.Existing, p.Failed, p.Error)
-	return translate(err, "启动记录")
-}
-
-// FailPendingLaunch marks a launch that is still pending as failed: its
-// workflow could not be started, so nothing will write its progress.
-func (db *DB) FailPendingLaunch(ctx context.Context, id, reason string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE launches SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, id, reason)
-	return translate(err, "启动记录")
-}
-
-// Launch returns a launch's progress.
-func (db *DB) Launch(ctx context.Context, id string) (activities.LaunchProgress, error) {
-	var p activities.LaunchProgress
-	err := db.Pool.QueryRow(ctx, `SELECT id, plan_id, year, status, total, started, existing, failed, error, updated_at
-		FROM launches WHERE id = $1`, id).Scan(&p.ID, &p.PlanID, &p.Year, &p.Status, &p.Total, &p.Started, &p.Existing, &p.Failed, &p.Error, &p.Updated)
-	return p, translate(err, "启动记录 "+id)
-}
-
 // ErrNoPlan is returned when a plan id is unknown.
 var ErrNoPlan = duban.Errorf(duban.ENOTFOUND, "计划不存在")
+
+// ImportPlanAs stores a validated plan as ImportPlan does and audits the
+// import in the same transaction.
+func (db *DB) ImportPlanAs(ctx context.Context, p *plan.Plan, source []byte, actor duban.Actor, rootUnit string) (PlanSummary, error) {
+	var s PlanSummary
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var previous string
+		var err error
+		if s, previous, err = importPlanTx(ctx, tx, p, source, actor.Name); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "plan.import", rootUnit, "", map[string]any{"plan_id": p.ID, "year": p.Year,
+			"checksum": s.Checksum, "previous_checksum": previous, "templates": s.TemplateCount})
+	})
+	if err != nil {
+		return s, fmt.Errorf("import plan %s: %w", p.ID, err)
+	}
+	return s, nil
+}
+
+// PlanSummaryOf returns one stored plan's summary.
+func (db *DB) PlanSummaryOf(ctx context.Context, id string) (PlanSummary, error) {
+	var s PlanSummary
+	err := db.Pool.QueryRow(ctx, `SELECT id, year, title, source, checksum, template_count, imported_at, imported_by FROM plans WHERE id = $1`, id).
+		Scan(&s.ID, &s.Year, &s.Title, &s.Source, &s.Checksum, &s.TemplateCount, &s.ImportedAt, &s.ImportedBy)
+	return s, translate(err, "计划 "+id)
+}
+
+// TemplateRow is one stored task template, for listing a plan.
+type TemplateRow struct {
+	ID           string     `json:"id"`
+	Section      string     `json:"section"`
+	SectionTitle string     `json:"section_title"`
+	Title        string     `json:"title"`
+	Quote        string     `json:"quote"`
+	Kind         duban.Kind `json:"kind"`
+	KindLabel    string     `json:"kind_label"`
+}
+
+// Templates lists a plan's templates in file order.
+func (db *DB) Templates(ctx context.Context, planID string) ([]TemplateRow, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, section, section_title, title, quote, kind FROM templates WHERE plan_id = $1 ORDER BY ord`, planID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TemplateRow, error) {
+		var t TemplateRow
+		var kind string
+		err := r.Scan(&t.ID, &t.Section, &t.SectionTitle, &t.Title, &t.Quote, &kind)
+		t.Kind = duban.Kind(kind)
+		t.KindLabel = t.Kind.Label()
+		return t, err
+	})
+}
+
+// PlanYear names a plan launched onto a year.
+type PlanYear struct {
+	PlanID string `json:"plan_id"`
+	Year   int    `json:"year"`
+}
+
+// PlanYears lists the plan years that have instances, the latest first.
+func (db *DB) PlanYears(ctx context.Context) ([]PlanYear, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT plan_id, year FROM rollups WHERE parent_code IS NULL GROUP BY plan_id, year ORDER BY year DESC, plan_id`)
+	if err != nil {
+		return nil, fmt.Errorf("plan years: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[PlanYear])
+}

@@ -58,3 +58,30 @@ func (db *DB) Hierarchy(ctx context.Context) (*org.Hierarchy, error) {
 	}
 	return org.New(units)
 }
+
+// CreateUnitAs adds a unit under an existing parent and audits it. The code
+// must extend the parent's code to the length of the level below.
+func (db *DB) CreateUnitAs(ctx context.Context, u org.Unit, actor duban.Actor) (org.Unit, error) {
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO units (code, name, level, parent_code) VALUES ($1, $2, $3, $4)`, u.Code, u.Name, string(u.Level), u.ParentCode)
+		if err != nil {
+			return translate(err, "单位 "+u.Code)
+		}
+		return auditTx(ctx, tx, actor, "unit.create", u.Code, "", map[string]any{"unit": u})
+	})
+	return u, err
+}
+
+// RenameUnitAs changes a unit's name and audits it.
+func (db *DB) RenameUnitAs(ctx context.Context, code, name string, actor duban.Actor) error {
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var old string
+		if err := tx.QueryRow(ctx, `SELECT name FROM units WHERE code = $1 FOR UPDATE`, code).Scan(&old); err != nil {
+			return translate(err, "单位 "+code)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE units SET name = $2 WHERE code = $1`, code, name); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "unit.rename", code, "", map[string]any{"code": code, "name_before": old, "name": name})
+	})
+}

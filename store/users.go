@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,4 +129,131 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (User, error)
 func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
 	u, err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	return u, translate(err, fmt.Sprintf("用户 %d", id))
+}
+
+// UserFilter selects users, by id.
+type UserFilter struct {
+	UnitPrefix string // users of units under this one
+	Unit       string // users of exactly this unit
+	Query      string // part of the username or display name
+	AfterID    int64
+	Limit      int
+}
+
+// Users lists users matching f in id order.
+func (db *DB) Users(ctx context.Context, f UserFilter) ([]User, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.UnitPrefix != "" {
+		where = append(where, "unit_code LIKE "+arg(likePrefix(f.UnitPrefix)))
+	}
+	if f.Unit != "" {
+		where = append(where, "unit_code = "+arg(f.Unit))
+	}
+	if f.Query != "" {
+		p := "%" + strings.TrimSuffix(likePrefix(f.Query), "%") + "%"
+		where = append(where, "(username ILIKE "+arg(p)+" OR display_name ILIKE $"+strconv.Itoa(len(args))+")")
+	}
+	where = append(where, "id > "+arg(f.AfterID))
+	q := `SELECT ` + userCols + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ` + arg(limitOf(f.Limit))
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+}
+
+// userAudit is what the audit log keeps of a user: never the password hash.
+func userAudit(u User) map[string]any {
+	return map[string]any{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "unit_code": u.UnitCode,
+		"roles": u.Roles, "email": u.Email, "disabled": u.Disabled}
+}
+
+// CreateUserAs stores a new user and audits it, in one transaction.
+func (db *DB) CreateUserAs(ctx context.Context, u User, actor duban.Actor) (User, error) {
+	if err := validUser(u); err != nil {
+		return u, err
+	}
+	var created User
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var err error
+		created, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (username, display_name, unit_code, roles, email, password_hash)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+userCols,
+			u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.PasswordHash))
+		if err != nil {
+			return translateUser(err, u.Username)
+		}
+		return auditTx(ctx, tx, actor, "user.create", created.UnitCode, "", map[string]any{"user": userAudit(created)})
+	})
+	return created, err
+}
+
+// UserChange is a partial update of a user; nil fields stay as they are.
+type UserChange struct {
+	DisplayName  *string
+	UnitCode     *string
+	Roles        *[]duban.Role
+	Email        *string
+	Disabled     *bool
+	PasswordHash *string
+	// Unlock clears failed sign-ins and any lockout.
+	Unlock bool
+}
+
+// UpdateUserAs changes a user and audits the change, in one transaction.
+// A new password or disabling the user ends every session of theirs.
+func (db *DB) UpdateUserAs(ctx context.Context, id int64, ch UserChange, actor duban.Actor) (User, error) {
+	var after User
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		before, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return translate(err, fmt.Sprintf("用户 %d", id))
+		}
+		next := before
+		changed := map[string]any{}
+		if ch.DisplayName != nil && *ch.DisplayName != before.DisplayName {
+			next.DisplayName, changed["display_name"] = *ch.DisplayName, *ch.DisplayName
+		}
+		if ch.UnitCode != nil && *ch.UnitCode != before.UnitCode {
+			next.UnitCode, changed["unit_code"] = *ch.UnitCode, *ch.UnitCode
+		}
+		if ch.Roles != nil {
+			next.Roles, changed["roles"] = *ch.Roles, *ch.Roles
+		}
+		if ch.Email != nil && *ch.Email != before.Email {
+			next.Email, changed["email"] = *ch.Email, *ch.Email
+		}
+		if ch.Disabled != nil && *ch.Disabled != before.Disabled {
+			next.Disabled, changed["disabled"] = *ch.Disabled, *ch.Disabled
+		}
+		if ch.PasswordHash != nil {
+			next.PasswordHash, changed["password"] = *ch.PasswordHash, "changed"
+		}
+		if ch.Unlock {
+			changed["unlock"] = true
+			if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE username = $1`, loginKey(before.Username)); err != nil {
+				return err
+			}
+		}
+		if err := validUser(next); err != nil {
+			return err
+		}
+		after, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET display_name = $2, unit_code = $3, roles = $4, email = $5, disabled = $6, password_hash = $7
+			WHERE id = $1 RETURNING `+userCols, id, next.DisplayName, next.UnitCode, roleStrings(next.Roles), next.Email, next.Disabled, next.PasswordHash))
+		if err != nil {
+			return translate(err, "用户 "+before.Username)
+		}
+		if ch.PasswordHash != nil || (ch.Disabled != nil && *ch.Disabled) {
+			if err := revokeUserSessions(ctx, tx, id, "user_changed"); err != nil {
+				return err
+			}
+		}
+		action := "user.update"
+		if actor.UserID == id && len(changed) == 1 && changed["password"] != nil {
+			action = "user.password"
+		}
+		return auditTx(ctx, tx, actor, action, after.UnitCode, "", map[string]any{"user_id": id, "username": before.Username, "changed": changed, "unit_before": before.UnitCode})
+	})
+	return after, err
 }

@@ -230,19 +230,3 @@ func (db *DB) ClearLoginFailures(ctx context.Context, username string) error {
 }
 
 func loginKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
-
-func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = p + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s[:n])
-	return string(r[:len(r)-1])
-}

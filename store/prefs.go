@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -116,12 +115,4 @@ func (db *DB) SetPrefs(ctx context.Context, p notify.Prefs) error {
 		p.Digest, p.DigestHour, p.QuietStart, p.QuietEnd,
 		p.DingTalkUserID, kindStrings(p.DingTalkKinds), p.WeComUserID, kindStrings(p.WeComKinds), p.SMS, kindStrings(p.SMSKinds))
 	return translate(err, fmt.Sprintf("用户 %d 的通知设置", p.UserID))
-}
-
-// AddInboxNote puts a message in a person's inbox that belongs to no task
-// (a test message). The key makes it idempotent.
-func (db *DB) AddInboxNote(ctx context.Context, userID int64, key, title, body string, at time.Time) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO inbox (user_id, instance_id, seq, kind, title, body, urgent, dedup_key, at)
-		VALUES ($1, '', 0, 'test', $2, $3, false, $4, $5) ON CONFLICT (dedup_key) DO NOTHING`, userID, title, body, key, at)
-	return err
 }

@@ -16,6 +16,15 @@ import (
 	"github.com/duban-dev/duban"
 )
 
+func auditTx(ctx context.Context, tx pgx.Tx, actor duban.Actor, action, unit, instance string, detail any) error {
+	e, err := NewAuditEntry(actor, action, unit, instance, detail)
+	if err != nil {
+		return err
+	}
+	_, err = appendAudit(ctx, tx, e)
+	return err
+}
+
 // AuditEntry is one row of the audit log: who did what to which object,
 // chained to the row before it by hash.
 type AuditEntry struct {
@@ -267,20 +276,4 @@ func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
 		c.Problem = fmt.Sprintf("链头指向第 %d 条，但日志只到第 %d 条（末尾记录被删除或链头被修改）", headID, lastID)
 	}
 	return c, nil
-}
-
-// likePrefix escapes a prefix for LIKE and adds the wildcard.
-func likePrefix(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(p) + "%"
-}
-
-func limitOf(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 500:
-		return 500
-	}
-	return n
 }
