@@ -15,8 +15,11 @@ import (
 func TestAuditTrailAndChain(t *testing.T) {
 	f := getFixture(t)
 	ctx := context.Background()
-	// Make sure there is a decision to find: a progress report at Tianxin.
-	taskOf(t, f.as(t, "tianxin-official", "POST", taskPath("2021/8.1/430103", "progress"), rawJSON(`{"note":"活动已开展"}`)))
+	// Make sure there are decisions to find, whatever ran before: progress
+	// reports at Tianxin.
+	for _, note := range []string{"活动筹备中", "宣传物料已印制", "志愿者已招募", "场地已落实", "嘉宾已邀请", "活动已开展"} {
+		taskOf(t, f.as(t, "tianxin-official", "POST", taskPath("2021/8.1/430103", "progress"), jsonBody(map[string]any{"note": note})))
+	}
 
 	res := f.as(t, "changsha-supervisor", "GET", "/api/v1/audit?instance="+url.QueryEscape("2021/8.1/430103"), nil)
 	require.Equal(t, 200, res.status, "%s", res.body)
