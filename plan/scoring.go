@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duban-dev/duban"
 )
@@ -238,6 +239,13 @@ func (r *Range) UnmarshalText(b []byte) error {
 
 // MarshalText implements encoding.TextMarshaler.
 func (r Range) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// Today is the day it is in plan time (Asia/Shanghai) at real time now,
+// on a clock that may run a demo's year in minutes.
+func Today(c duban.Clock, now time.Time) Date {
+	y, m, d := c.Virtual(now).In(duban.Shanghai).Date()
+	return Date{y, m, d}
+}
 
 // LateBandFor returns the band a task done days late falls in.
 func (s *Scoring) LateBandFor(days int) (LateBand, bool) {

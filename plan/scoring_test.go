@@ -6,7 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/plan"
 )
 
@@ -186,5 +188,16 @@ func TestPointsText(t *testing.T) {
 	}
 	if got := plan.Points(-5).Times(150); got != -8 {
 		t.Errorf("-0.05 × 1.5 = %v, want -0.08", got)
+	}
+}
+
+func TestToday(t *testing.T) {
+	now := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC) // 2 March 01:00 in Shanghai
+	if got := plan.Today(duban.Clock{}, now).String(); got != "2026-03-02" {
+		t.Errorf("today on real time: %s", got)
+	}
+	demo := duban.Clock{Scale: 86400, VirtualEpoch: time.Date(2021, 1, 1, 0, 0, 0, 0, duban.Shanghai), RealEpoch: now.Add(-10 * time.Second)}
+	if got := plan.Today(demo, now).String(); got != "2021-01-11" {
+		t.Errorf("ten real seconds at a plan day a second: %s", got)
 	}
 }

@@ -298,10 +298,3 @@ func TestSnapshotsAndTrend(t *testing.T) {
 	require.Len(t, trend.Days, 2)
 	require.Equal(t, []store.SnapshotPoint{{Day: "2020-03-01", Total: 12, Completed: 7, Overdue: 2}}, trend.Previous)
 }
-
-func TestPlanToday(t *testing.T) {
-	now := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC) // 2 March 01:00 in Shanghai
-	require.Equal(t, "2026-03-02", store.PlanToday(duban.Clock{}, now).String())
-	demo := duban.Clock{Scale: 86400, VirtualEpoch: at("2021-01-01 00:00"), RealEpoch: now.Add(-10 * time.Second)}
-	require.Equal(t, "2021-01-11", store.PlanToday(demo, now).String(), "ten real seconds at a day a second")
-}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -96,10 +95,4 @@ func (db *DB) TrendOf(ctx context.Context, unit string, year int, planID string)
 	}
 	t.Previous, err = db.Series(ctx, unit, year-1, "")
 	return t, err
-}
-
-// PlanToday is the day it is in plan time (Asia/Shanghai) at real time now.
-func PlanToday(c duban.Clock, now time.Time) plan.Date {
-	y, m, d := c.Virtual(now).In(duban.Shanghai).Date()
-	return plan.Date{Year: y, Month: m, Day: d}
 }

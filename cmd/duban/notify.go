@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -32,9 +33,9 @@ func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
 	return d
 }
 
-// startNotify reports the notification setup and starts the digest
-// workflow (idempotently: it has a fixed id). `duban worker` and `duban dev`
-// call it once their worker runs.
+// startNotify reports the notification setup and starts the digest and
+// rollup-snapshot workflows (idempotently: they have fixed ids). `duban
+// worker` and `duban dev` call it once their worker runs.
 func startNotify(ctx context.Context, env *cli, cfg config.Config, c client.Client) error {
 	d, err := notify.FromConfig(nil, cfg.Notify, cfg.PublicURL)
 	if err != nil {
@@ -46,7 +47,8 @@ func startNotify(ctx context.Context, env *cli, cfg config.Config, c client.Clie
 	}
 	env.log.Info("notifications", "email", cfg.Notify.SMTP.Addr != "" && d.Email != nil, "smtp", cfg.Notify.SMTP.Addr,
 		"webhooks", strings.Join(hooks, ","), "digest_roles", cfg.Notify.DigestRoles, "digest_hour", cfg.Notify.DigestHour)
-	return worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval)
+	return errors.Join(worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval),
+		worker.StartSnapshot(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix))
 }
 
 // demoMailDomain is where `duban dev` sends demo users' email when SMTP is
