@@ -69,7 +69,7 @@ func RankingXLSX(w io.Writer, r score.Ranking) error {
 	}
 	_ = f.SetCellStyle(SheetRanking, "A2", cell(len(RankingHeaders), 2), bold)
 	_ = f.SetCellStyle(SheetRanking, "E3", fmt.Sprintf("G%d", max(last, 3)), points)
-	_ = f.SetCellStyle(SheetRanking, fmt.Sprintf("R3"), fmt.Sprintf("R%d", max(last, 3)), points)
+	_ = f.SetCellStyle(SheetRanking, "R3", fmt.Sprintf("R%d", max(last, 3)), points)
 	_ = f.SetColWidth(SheetRanking, "D", "D", 18)
 	_ = f.SetPanes(SheetRanking, &excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"})
 

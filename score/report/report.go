@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 
@@ -122,13 +123,11 @@ func runs(s string) []string {
 }
 
 func (d *pdfDoc) fontFor(run string) {
-	for _, r := range run {
-		if isCJK(r) {
-			d.SetFont(cjkFont, "", d.size)
-		} else {
-			d.SetFont(latinFont, "", d.size)
-		}
-		return
+	r, _ := utf8.DecodeRuneInString(run)
+	if isCJK(r) {
+		d.SetFont(cjkFont, "", d.size)
+	} else {
+		d.SetFont(latinFont, "", d.size)
 	}
 }
 
