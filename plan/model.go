@@ -21,6 +21,10 @@ type Plan struct {
 	Ladders map[string][]EscalationStep `yaml:"ladders" json:"ladders"`
 
 	Sections []Section `yaml:"sections" json:"sections"`
+
+	// Scoring is the year's 考核 rules (see scoring.go); nil when the plan
+	// scores nothing.
+	Scoring *Scoring `yaml:"scoring,omitempty" json:"scoring,omitempty"`
 }
 
 // Defaults apply to every template that does not say otherwise.

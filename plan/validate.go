@@ -79,6 +79,7 @@ func (v *validator) validate() {
 	v.chains()
 	v.defaults()
 	v.sections()
+	v.scoring()
 }
 
 func (v *validator) ladders() {
