@@ -262,6 +262,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/plans", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
 		{"GET", "/api/v1/approvals", nil, map[string]int{"official": 403, "approver": 200, "supervisor": 403, "admin": 403}},
 		{"GET", "/api/v1/me/delegations", nil, map[string]int{"official": 403, "approver": 200, "supervisor": 403, "admin": 403}},
+		{"GET", "/api/v1/me/delegates", nil, map[string]int{"official": 403, "approver": 200, "supervisor": 403, "admin": 403}},
 		{"POST", "/api/v1/me/delegations", rawJSON(`{}`), map[string]int{"official": 403, "approver": 422, "supervisor": 403, "admin": 403}},
 		{"DELETE", "/api/v1/me/delegations/999999999", nil, map[string]int{"official": 403, "approver": 404, "supervisor": 403, "admin": 403}},
 		{"POST", "/api/v1/board/urge", rawJSON(`{"instance_ids":["2021/8.1/430102"],"note":"\u0000"}`), map[string]int{"official": 403, "approver": 403, "supervisor": 422, "admin": 422}},

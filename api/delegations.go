@@ -184,3 +184,33 @@ func startOfDay(t time.Time) time.Time {
 	d := t.In(duban.Shanghai)
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, duban.Shanghai)
 }
+
+// listDelegates names who the caller may delegate to: the other approvers
+// of their unit and the approvers of the unit above.
+func (s *server) listDelegates(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	var out []personView
+	for _, code := range []string{p.unit(), duban.ParentCode(p.unit())} {
+		if code == "" {
+			continue
+		}
+		users, err := s.DB.Users(ctx, store.UserFilter{UnitPrefix: code, Unit: code, Limit: 200})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if u.Disabled || u.ID == p.User.ID || !hasRole(u.Roles, duban.RoleApprover) {
+				continue
+			}
+			out = append(out, personView{ID: u.ID, Name: u.DisplayName, Unit: unitRef{Code: u.UnitCode, Name: s.unitName(ctx, u.UnitCode)}, Roles: u.Roles})
+		}
+	}
+	if out == nil {
+		out = []personView{}
+	}
+	return c.JSON(fiber.Map{"items": out})
+}

@@ -66,6 +66,7 @@ func (s *server) routes(app *fiber.App) {
 
 	auth.Get("/approvals", approver, s.listApprovals)
 	auth.Get("/me/delegations", approver, s.listDelegations)
+	auth.Get("/me/delegates", approver, s.listDelegates)
 	auth.Post("/me/delegations", approver, s.createDelegation)
 	auth.Delete("/me/delegations/:id", approver, s.revokeDelegation)
 	auth.Post("/approvals/bulk", approver, s.bulkApprove)

@@ -89,6 +89,9 @@ type taskView struct {
 	// 会签/或签); WaitingFor the one approver it was handed to.
 	WaitingUnits []unitRef   `json:"waiting_units,omitempty"`
 	WaitingFor   *unitPerson `json:"waiting_for,omitempty"`
+	// JointStep says the step waiting is signed by several units or
+	// approvers together (会签/或签).
+	JointStep bool `json:"joint_step,omitempty"`
 }
 
 // unitPerson is a person named on a task.
@@ -136,6 +139,7 @@ func (s *server) taskView(in store.Instance, now time.Time) taskView {
 	if chain := in.ApprovalChain(); in.ApproverUnit != nil && in.CurrentStep >= 1 && in.CurrentStep <= len(chain) {
 		st := chain[in.CurrentStep-1]
 		v.ApproverUnit = &unitRef{Code: st.Unit, Name: st.UnitName}
+		v.JointStep = len(st.Signers) > 0
 		for _, sg := range st.SignerList() {
 			for _, w := range in.WaitingUnits {
 				if w == sg.Unit {
