@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -73,7 +74,7 @@ func (t *task) projection() duban.Projection {
 		if st.Assignee != nil {
 			p.WaitingUser = st.Assignee.UserID
 		}
-		p.Signed = t.st.Signed
+		p.Signed = slices.Clone(t.st.Signed)
 		due := t.st.StepDue
 		p.StepDue = &due
 	}
@@ -87,7 +88,7 @@ func (t *task) projection() duban.Projection {
 	if t.st.Status == duban.StatusAssigned || t.st.Status == duban.StatusInProgress {
 		p.LastReason = t.st.LastReason
 	}
-	p.Chain = t.st.Chain
+	p.Chain = cloneChain(t.st.Chain)
 	p.UrgeCount = t.st.UrgeCount
 	if t.st.UrgeCount > 0 {
 		at := t.st.LastUrgedAt
@@ -104,7 +105,7 @@ func (t *task) projection() duban.Projection {
 }
 
 func (t *task) view() View {
-	return View{InstanceID: t.spec.ID, Projection: t.projection(), State: t.st}
+	return View{InstanceID: t.spec.ID, Projection: t.projection(), State: t.st.clone()}
 }
 
 // acquire waits until no other transition is in flight and holds the task

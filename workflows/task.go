@@ -103,6 +103,11 @@ func (t *task) decide(ctx workflow.Context, d DecisionRequest) duban.Transition 
 	}
 	t.st.Decisions = append(t.st.Decisions, Decision{Step: d.Step, Unit: unit, Approve: d.Approve, Reason: d.Reason, Actor: d.Actor, At: now})
 	tr := duban.Transition{Actor: d.Actor, From: t.st.Status, Step: d.Step, Reason: d.Reason}
+	// A step handed to one approver was handed over for this round only:
+	// decided (or sent back), it is its units' again.
+	if st.Assignee != nil && (!d.Approve || duban.StepComplete(st, append(slices.Clone(t.st.Signed), sig))) {
+		t.ownChain()[stepIdx].Assignee = nil
+	}
 	switch {
 	case !d.Approve && d.ReturnTo == 0:
 		t.st.Status = duban.StatusInProgress
