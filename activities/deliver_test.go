@@ -65,9 +65,9 @@ func TestDeliverTransitionRetriedAfterTheServerAcceptedSendsOnce(t *testing.T) {
 
 	val, err := env.ExecuteActivity(acts.DeliverTransition, in)
 	require.NoError(t, err)
-	var rep notify.Report
+	var rep duban.DeliveryReport
 	require.NoError(t, val.Get(&rep))
-	require.Equal(t, notify.Report{Sent: 1}, rep, "the retry sends only 李四's")
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep, "the retry sends only 李四's")
 	_, err = env.ExecuteActivity(acts.DeliverTransition, in)
 	require.NoError(t, err)
 

@@ -4,9 +4,6 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"go.temporal.io/sdk/client"
 )
 
 // Config is everything Duban reads at start.
@@ -331,38 +327,4 @@ func MaskURL(s string) string {
 		return s[:scheme+3] + creds[:colon] + ":******" + s[at:]
 	}
 	return s
-}
-
-// ClientOptions builds Temporal client options from the configuration.
-func (t Temporal) ClientOptions() (client.Options, error) {
-	opts := client.Options{HostPort: t.Address, Namespace: t.Namespace}
-	if t.TLS || t.TLSCAFile != "" || t.TLSCertFile != "" || t.APIKey != "" {
-		tc := &tls.Config{ServerName: t.TLSServerName, MinVersion: tls.VersionTLS12}
-		if t.TLSCAFile != "" {
-			pem, err := os.ReadFile(t.TLSCAFile)
-			if err != nil {
-				return opts, fmt.Errorf("temporal CA: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return opts, errors.New("temporal CA: no certificate in " + t.TLSCAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if (t.TLSCertFile == "") != (t.TLSKeyFile == "") {
-			return opts, errors.New("temporal mTLS needs both tls_cert_file and tls_key_file")
-		}
-		if t.TLSCertFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.TLSCertFile, t.TLSKeyFile)
-			if err != nil {
-				return opts, fmt.Errorf("temporal client certificate: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		opts.ConnectionOptions.TLS = tc
-	}
-	if t.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
-	}
-	return opts, nil
 }

@@ -34,7 +34,7 @@ type Policy struct {
 }
 
 // PolicyFor fills a person's preferences in with the defaults.
-func (d Defaults) PolicyFor(r Recipient) Policy {
+func (d Defaults) PolicyFor(r duban.Recipient) Policy {
 	p := Policy{DigestHour: d.DigestHour, QuietStart: d.QuietStart, QuietEnd: d.QuietEnd}
 	for _, role := range r.Roles {
 		if slices.Contains(d.DigestRoles, role) {

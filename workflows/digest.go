@@ -6,8 +6,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
-	"github.com/duban-dev/duban/notify"
 )
 
 // DigestWorkflowID is the fixed id of the one digest workflow per
@@ -55,7 +55,7 @@ func DigestWorkflow(ctx workflow.Context, in DigestInput) error {
 	log := workflow.GetLogger(ctx)
 	for range ticks {
 		now := workflow.Now(ctx)
-		var rep notify.Report
+		var rep duban.DeliveryReport
 		if err := workflow.ExecuteActivity(ctx, a.DeliverDue, activities.DeliverDueInput{At: now}).Get(ctx, &rep); err != nil {
 			log.Warn("digest tick failed; the next tick retries", "error", err)
 		}

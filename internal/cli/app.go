@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -65,7 +68,7 @@ func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 	if cfg.Temporal.Address == "" {
 		return nil, errors.New("TEMPORAL_ADDRESS is not set (or temporal.address in the config file)")
 	}
-	opts, err := cfg.Temporal.ClientOptions()
+	opts, err := clientOptions(cfg.Temporal)
 	if err != nil {
 		return nil, err
 	}
@@ -89,4 +92,39 @@ func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities
 		Starter:  worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
 		Notifier: newNotifier(cfg, db),
 	}
+}
+
+// clientOptions builds the Temporal client options of the configuration:
+// address, namespace, TLS (a private CA, mTLS) and an API key.
+func clientOptions(t config.Temporal) (client.Options, error) {
+	opts := client.Options{HostPort: t.Address, Namespace: t.Namespace}
+	if t.TLS || t.TLSCAFile != "" || t.TLSCertFile != "" || t.APIKey != "" {
+		tc := &tls.Config{ServerName: t.TLSServerName, MinVersion: tls.VersionTLS12}
+		if t.TLSCAFile != "" {
+			pem, err := os.ReadFile(t.TLSCAFile)
+			if err != nil {
+				return opts, fmt.Errorf("temporal CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return opts, errors.New("temporal CA: no certificate in " + t.TLSCAFile)
+			}
+			tc.RootCAs = pool
+		}
+		if (t.TLSCertFile == "") != (t.TLSKeyFile == "") {
+			return opts, errors.New("temporal mTLS needs both tls_cert_file and tls_key_file")
+		}
+		if t.TLSCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(t.TLSCertFile, t.TLSKeyFile)
+			if err != nil {
+				return opts, fmt.Errorf("temporal client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if t.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
+	}
+	return opts, nil
 }
