@@ -229,7 +229,7 @@ func (s *server) launchPlan(c *fiber.Ctx) error {
 	if err := s.DB.UpdateLaunch(ctx, duban.LaunchProgress{ID: id, PlanID: planID, Year: req.Year, Status: "pending"}); err != nil {
 		return err
 	}
-	if _, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates, Concurrency: 16}); err != nil {
+	if _, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates}); err != nil {
 		// Nothing will write this launch's progress: say so on the row.
 		if ferr := s.DB.FailPendingLaunch(context.WithoutCancel(ctx), id, "未能启动下达流程，请重试"); ferr != nil {
 			s.log.Error("mark launch failed", "launch", id, "err", ferr)

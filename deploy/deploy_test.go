@@ -24,6 +24,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1555,4 +1556,142 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ---------------------------------------------------------------------------
+// The admin address
+
+// TestMetricsOnTheAdminAddressOnly: `duban serve` and `duban worker` answer
+// /metrics (and the probes) on DUBAN_ADMIN_ADDR, a port apart from the
+// public one. Every deployment sets it for both; Kubernetes declares it as
+// the container port "admin", scrapes and probes it, and no Service or
+// Ingress exposes it; compose keeps it on its network; the systemd units
+// keep it on loopback, one port per process on the host.
+func TestMetricsOnTheAdminAddressOnly(t *testing.T) {
+	c := loadCluster(t)
+	adminPorts := map[string]int32{} // Deployment name → admin port
+	for _, name := range sortedKeys(c.deployments) {
+		pod := &c.deployments[name].Spec.Template
+		for _, ctr := range pod.Spec.Containers {
+			cmd := command(ctr)
+			if cmd != "serve" && cmd != "worker" {
+				continue
+			}
+			where := "Deployment " + name + " container " + ctr.Name
+			env := c.env(t, where, ctr)
+			host, port, err := net.SplitHostPort(env["DUBAN_ADMIN_ADDR"])
+			if err != nil {
+				t.Errorf("%s: DUBAN_ADMIN_ADDR=%q: %v", where, env["DUBAN_ADMIN_ADDR"], err)
+				continue
+			}
+			if host == "127.0.0.1" || host == "localhost" || host == "::1" {
+				t.Errorf("%s: DUBAN_ADMIN_ADDR=%q is loopback: Prometheus and the kubelet cannot reach it", where, env["DUBAN_ADMIN_ADDR"])
+			}
+			if _, public, _ := net.SplitHostPort(env["DUBAN_HTTP_ADDR"]); cmd == "serve" && public == port {
+				t.Errorf("%s: the admin address shares the public port %s", where, port)
+			}
+			admin := intstr.FromString("admin")
+			if !containerHasPort(ctr, admin) || !containerHasPort(ctr, intstr.Parse(port)) {
+				t.Errorf("%s: the admin port %s should be declared as the container port named admin", where, port)
+			}
+			for _, p := range ctr.Ports {
+				if p.Name == "admin" {
+					adminPorts[name] = p.ContainerPort
+				}
+			}
+			ann := pod.Annotations
+			if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != port || ann["prometheus.io/path"] != "/metrics" {
+				t.Errorf("%s: scrape annotations %v should point Prometheus at /metrics on port %s", where, ann, port)
+			}
+			if cmd == "worker" {
+				for name, pr := range map[string]*corev1.Probe{"livenessProbe": ctr.LivenessProbe, "readinessProbe": ctr.ReadinessProbe} {
+					if pr == nil || pr.HTTPGet == nil || pr.HTTPGet.Port != admin {
+						t.Errorf("%s: %s should ask the admin port", where, name)
+					}
+				}
+			}
+		}
+	}
+	if len(adminPorts) < 2 {
+		t.Fatalf("found the admin port on %d Deployments, want the API's and the workers'", len(adminPorts))
+	}
+	for _, name := range sortedKeys(c.services) {
+		for _, sp := range c.services[name].Spec.Ports {
+			for dep, port := range adminPorts {
+				if sp.TargetPort.StrVal == "admin" || sp.TargetPort.IntVal == port || sp.Port == port {
+					t.Errorf("Service %s exposes the admin port of %s (%s)", name, dep, sp.TargetPort.String())
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(c.ingresses) {
+		for _, r := range c.ingresses[name].Spec.Rules {
+			for _, p := range r.HTTP.Paths {
+				if b := p.Backend.Service; b == nil || b.Port.Name != "http" {
+					t.Errorf("Ingress %s: path %s should route to the API's port http only", name, p.Path)
+				}
+			}
+		}
+	}
+
+	p, err := loadCompose(t, "compose/.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	composed := 0
+	for _, name := range sortedKeys(p.Services) {
+		svc := p.Services[name]
+		if len(svc.Command) == 0 || (svc.Command[0] != "serve" && svc.Command[0] != "worker") {
+			continue
+		}
+		composed++
+		_, port, err := net.SplitHostPort(composeEnv(svc)["DUBAN_ADMIN_ADDR"])
+		if err != nil {
+			t.Errorf("compose service %s: DUBAN_ADMIN_ADDR=%q: %v", name, composeEnv(svc)["DUBAN_ADMIN_ADDR"], err)
+			continue
+		}
+		for _, pub := range svc.Ports {
+			if strconv.Itoa(int(pub.Target)) == port {
+				t.Errorf("compose service %s publishes the admin port %s on the host", name, port)
+			}
+		}
+	}
+	if composed < 2 {
+		t.Errorf("found %d compose services running serve or worker, want 2", composed)
+	}
+
+	units := map[string]string{} // unit → DUBAN_ADMIN_ADDR
+	files, _ := filepath.Glob("systemd/*.service")
+	for _, u := range files {
+		raw, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(raw)
+		if !strings.Contains(text, "/duban serve") && !strings.Contains(text, "/duban worker") {
+			continue
+		}
+		for _, l := range strings.Split(text, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Environment="); ok {
+				for _, kv := range strings.Fields(v) {
+					if addr, ok := strings.CutPrefix(kv, "DUBAN_ADMIN_ADDR="); ok {
+						units[u] = addr
+					}
+				}
+			}
+		}
+		addr := strings.ReplaceAll(units[u], "%i", "1") // the first worker instance
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil || host != "127.0.0.1" {
+			t.Errorf("%s: DUBAN_ADMIN_ADDR=%q should be on 127.0.0.1, a port of its own", u, units[u])
+		}
+	}
+	if len(units) != 2 {
+		t.Errorf("the API and the worker units should each set DUBAN_ADMIN_ADDR: %v", units)
+	}
+	for i := 1; i <= 9; i++ {
+		if w := strings.ReplaceAll(units["systemd/duban-worker@.service"], "%i", strconv.Itoa(i)); w == units["systemd/duban-api.service"] {
+			t.Errorf("worker instance %d and the API would both listen on %s", i, w)
+		}
+	}
 }

@@ -63,8 +63,7 @@ type Dispatcher struct {
 	// at PublicURL/#/tasks/<id>.
 	PublicURL string
 	// MaxAttempts is how often a delivery is tried before it falls back to
-	// the inbox (default 8: with the task workflow's backoff, about ten
-	// minutes of a failing server).
+	// the inbox (the configuration's notify.max_attempts; below 1, once).
 	MaxAttempts int
 	// Lease is how long a claim holds a row (default 5 minutes, longer than
 	// the activities' start-to-close timeouts).
@@ -89,12 +88,7 @@ func (d *Dispatcher) now() time.Time {
 	return time.Now()
 }
 
-func (d *Dispatcher) maxAttempts() int {
-	if d.MaxAttempts > 0 {
-		return d.MaxAttempts
-	}
-	return 8
-}
+func (d *Dispatcher) maxAttempts() int { return max(d.MaxAttempts, 1) }
 
 func (d *Dispatcher) lease() time.Duration {
 	if d.Lease > 0 {

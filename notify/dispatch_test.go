@@ -36,7 +36,7 @@ func newFixture(t *testing.T, opts mailcatcher.Options) *fixture {
 		now: time.Date(2026, 3, 2, 10, 0, 0, 0, duban.Shanghai)}
 	email, err := notify.NewEmail(notify.SMTPConfig{Addr: f.catcher.Addr(), From: "湖南省计生协督办 <duban@hnjsx.example>", TLS: notify.TLSNone})
 	require.NoError(t, err)
-	f.d = &notify.Dispatcher{Store: f.db, Email: email, Webhooks: map[string]notify.Channel{}, Defaults: notify.StandardDefaults(),
+	f.d = &notify.Dispatcher{Store: f.db, Email: email, Webhooks: map[string]notify.Channel{}, Defaults: notify.Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8},
 		PublicURL: "https://duban.example/", MaxAttempts: 3, Now: func() time.Time { return f.now }}
 	return f
 }

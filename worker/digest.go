@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,8 +17,11 @@ import (
 // restarts all land on the same one. A run that ended (terminated, failed)
 // is started afresh.
 func StartDigest(ctx context.Context, c client.Client, taskQueue, idPrefix string, interval time.Duration) error {
-	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
+	switch {
+	case taskQueue == "":
+		return errors.New("start digest workflow: no task queue (temporal.task_queue)")
+	case interval <= 0:
+		return fmt.Errorf("start digest workflow: tick interval %s is not positive (notify.tick_interval)", interval)
 	}
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       idPrefix + workflows.DigestWorkflowID,

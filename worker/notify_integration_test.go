@@ -82,9 +82,10 @@ func TestRemindersReachPeopleByEmailAndWebhookOnce(t *testing.T) {
 	acts := &activities.Activities{
 		Store:    db,
 		Starter:  worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix},
-		Notifier: &notify.Dispatcher{Store: db, Email: email, Webhooks: map[string]notify.Channel{"furong-group": group}, Defaults: notify.StandardDefaults(), PublicURL: "http://127.0.0.1:8080"},
+		Notifier: &notify.Dispatcher{Store: db, Email: email, Webhooks: map[string]notify.Channel{"furong-group": group}, Defaults: notify.Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8}, PublicURL: "http://127.0.0.1:8080", MaxAttempts: 8},
 	}
-	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	w, err := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	eng := &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}

@@ -56,22 +56,27 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	defer c.Close()
 	reg := prometheus.NewRegistry()
 	acts := NewActivities(cfg, db, c)
-	acts.Refused = activities.RefusedRecorder(env.Log, reg)
-	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	if acts.Refused, err = activities.RefusedRecorder(env.Log, reg); err != nil {
+		return err
+	}
+	w, err := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return err
 	}
+	defer w.Stop()
 	if err := StartNotify(ctx, env, cfg, c); err != nil {
 		return err
 	}
-	if cfg.WorkerHTTPAddr != "" {
-		if err := serveWorkerHealth(ctx, env, cfg.WorkerHTTPAddr, reg, db, c); err != nil {
-			return err
-		}
+	admin, err := StartAdmin(env, cfg.AdminAddr, reg, Readiness(db, NewEngine(cfg, c)))
+	if err != nil {
+		return err
 	}
+	defer admin.Stop()
 	env.Log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
 	<-ctx.Done()
-	w.Stop()
 	return nil
 }
 

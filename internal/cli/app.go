@@ -83,7 +83,8 @@ func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 // NewEngine and NewActivities wire the engine and the activities for one
 // configuration.
 func NewEngine(cfg config.Config, c client.Client) *engine.Engine {
-	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix}
+	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix,
+		LaunchConcurrency: cfg.Temporal.LaunchConcurrency}
 }
 
 func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {

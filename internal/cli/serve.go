@@ -17,6 +17,7 @@ import (
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/ui"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DemoClockKey is the setting in which `duban-dev dev` keeps its demo clock.
@@ -29,6 +30,9 @@ type APIDeps struct {
 	DB     *store.DB
 	Engine *engine.Engine
 	Clock  duban.Clock
+	// Registry collects the API's metrics; the process serves it on its
+	// admin address.
+	Registry *prometheus.Registry
 }
 
 // serve runs the API against a configured database and Temporal cluster
@@ -65,10 +69,18 @@ func serve(ctx context.Context, env *Env, args []string) error {
 	if _, err := db.Setting(ctx, DemoClockKey, &clock); err != nil {
 		return fmt.Errorf("read %s: %w", DemoClockKey, err)
 	}
-	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: NewEngine(cfg, c), Clock: clock})
+	reg := prometheus.NewRegistry()
+	eng := NewEngine(cfg, c)
+	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: eng, Clock: clock, Registry: reg})
 	if err != nil {
 		return err
 	}
+	admin, err := StartAdmin(env, cfg.AdminAddr, reg, Readiness(db, eng))
+	if err != nil {
+		stop()
+		return err
+	}
+	defer admin.Stop()
 	<-ctx.Done()
 	env.Log.Info("shutting down")
 	stop()
@@ -85,9 +97,10 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 	}
 	d := api.Deps{
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
-		Logger: env.Log.With("component", "api"),
-		Static: ui.Handler(),
-		Limits: api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
+		Logger:   env.Log.With("component", "api"),
+		Static:   ui.Handler(),
+		Limits:   api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
+		Registry: deps.Registry,
 	}
 	if cfg.DatabaseReplicaURL != "" {
 		// Dashboards read the replica; it is migrated through the primary.
@@ -102,11 +115,11 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 			d.ReadDB.Close()
 		}
 	}
-	if err := d.Validate(); err != nil {
+	app, err := api.New(d)
+	if err != nil {
 		closeReplica()
 		return nil, err
 	}
-	app := api.New(d)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		closeReplica()
@@ -123,7 +136,7 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := api.Shutdown(sctx, app); err != nil {
+		if err := app.Shutdown(sctx); err != nil {
 			env.Log.Warn("api shutdown", "err", err)
 		}
 		<-done
