@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/duban-dev/duban"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/duban-dev/duban"
 )
 
 // Notifier sends the deliveries the store wrote with each transition

@@ -14,13 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/duban-dev/duban/internal/cli"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/duban-dev/duban/internal/cli"
 
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/devpg"
@@ -142,21 +142,11 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	// One process, one registry: the worker's and the API's metrics, served
 	// on the admin address when one is set.
 	reg := prometheus.NewRegistry()
-	acts := cli.NewActivities(cfg, db, c)
-	if acts.Refused, err = activities.RefusedRecorder(env.Log, reg); err != nil {
-		return err
-	}
-	w, err := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	w, err := cli.StartWorker(ctx, env, cfg, db, c, reg)
 	if err != nil {
 		return err
 	}
-	if err := w.Start(); err != nil {
-		return err
-	}
 	defer w.Stop()
-	if err := cli.StartNotify(ctx, env, cfg, c); err != nil {
-		return err
-	}
 
 	// 4. Demo data: users, the shipped plan, the clock.
 	if err := seedDemoUsers(ctx, db); err != nil {

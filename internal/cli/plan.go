@@ -169,17 +169,7 @@ func LaunchAndReport(ctx context.Context, env *Env, db *store.DB, eng *engine.En
 	}
 }
 
-func planList(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "plan list")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	_, db, err := env.openStore(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func planList(ctx context.Context, env *Env, db *store.DB) error {
 	plans, err := db.Plans(ctx)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	sdklog "go.temporal.io/sdk/log"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/api"
@@ -17,7 +17,6 @@ import (
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/ui"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DemoClockKey is the setting in which `duban-dev dev` keeps its demo clock.
@@ -38,31 +37,17 @@ type APIDeps struct {
 // serve runs the API against a configured database and Temporal cluster
 // until SIGINT or SIGTERM, then drains requests in flight.
 func serve(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "serve")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := env.LoadConfig(*cfgPath)
+	r, err := env.start(ctx, "serve", args, func(cfg config.Config) error {
+		if cfg.JWTKey == "" {
+			return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	for _, l := range cfg.Masked() {
-		env.Log.Debug("config", "line", l)
-	}
-	if cfg.JWTKey == "" {
-		return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
-	}
-	db, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log.With("component", "temporal-client")))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer r.close()
+	cfg, db := r.cfg, r.db
 	// A database a demo ran on keeps its demo clock; production has none and
 	// runs on real time.
 	var clock duban.Clock
@@ -70,7 +55,7 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("read %s: %w", DemoClockKey, err)
 	}
 	reg := prometheus.NewRegistry()
-	eng := NewEngine(cfg, c)
+	eng := NewEngine(cfg, r.c)
 	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: eng, Clock: clock, Registry: reg})
 	if err != nil {
 		return err

@@ -89,6 +89,34 @@ func errReply(code int, msg string) map[string]any {
 	return map[string]any{"errcode": code, "errmsg": msg}
 }
 
+// workApp is what the DingTalk and WeCom fakes share: the messages and
+// queued faults, and the access tokens.
+type workApp struct {
+	log[appFault]
+	tok tokens
+}
+
+// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
+func (a *workApp) FailNext(code int, msg string) { a.queue(appFault{ErrCode: code, ErrMsg: msg}) }
+
+// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
+func (a *workApp) FailNextHTTP(status int) { a.queue(appFault{Status: status}) }
+
+// RevokeTokens invalidates every token issued (as either service may,
+// before their time): the next call with one gets 40014.
+func (a *workApp) RevokeTokens() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tok.revoke()
+}
+
+// TokenCalls counts gettoken requests.
+func (a *workApp) TokenCalls() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.tok.requests
+}
+
 // ---------------------------------------------------------------------------
 // DingTalk
 
@@ -97,7 +125,7 @@ func errReply(code int, msg string) map[string]any {
 // /topapi/message/corpconversation/asyncsend_v2?access_token and
 // /topapi/message/corpconversation/getsendresult?access_token.
 type DingTalk struct {
-	log[appFault]
+	workApp
 	AppKey    string
 	AppSecret string
 	AgentID   int
@@ -106,7 +134,6 @@ type DingTalk struct {
 	// up in the task's invalid_user_id_list, as on DingTalk.
 	Users []string
 
-	tok   tokens
 	tasks []dingTask
 }
 
@@ -117,28 +144,7 @@ type dingTask struct {
 // NewDingTalk returns a fake for the app with these credentials; tokens
 // live ttl (7200 s when 0).
 func NewDingTalk(appKey, appSecret string, agentID int, ttl time.Duration) *DingTalk {
-	return &DingTalk{AppKey: appKey, AppSecret: appSecret, AgentID: agentID, tok: tokens{ttl: ttl, extend: true}}
-}
-
-// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
-func (d *DingTalk) FailNext(code int, msg string) { d.queue(appFault{ErrCode: code, ErrMsg: msg}) }
-
-// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
-func (d *DingTalk) FailNextHTTP(status int) { d.queue(appFault{Status: status}) }
-
-// RevokeTokens invalidates every token issued (DingTalk may, before their
-// time): the next call with one gets 40014.
-func (d *DingTalk) RevokeTokens() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.tok.revoke()
-}
-
-// TokenCalls counts gettoken requests.
-func (d *DingTalk) TokenCalls() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.tok.requests
+	return &DingTalk{AppKey: appKey, AppSecret: appSecret, AgentID: agentID, workApp: workApp{tok: tokens{ttl: ttl, extend: true}}}
 }
 
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -301,41 +307,20 @@ func (d *DingTalk) SendResult(task int) (invalid, forbidden []string) {
 // WeCom is WeCom's server API for one self-built app: GET
 // /cgi-bin/gettoken?corpid&corpsecret and POST /cgi-bin/message/send?access_token.
 type WeCom struct {
-	log[appFault]
+	workApp
 	CorpID     string
 	CorpSecret string
 	AgentID    int
 	// Users are the UserIDs in the app's visible range; nil takes any.
 	Users []string
 
-	tok        tokens
 	duplicates int
 }
 
 // NewWeCom returns a fake for the app with these credentials; tokens live
 // ttl (7200 s when 0).
 func NewWeCom(corpID, corpSecret string, agentID int, ttl time.Duration) *WeCom {
-	return &WeCom{CorpID: corpID, CorpSecret: corpSecret, AgentID: agentID, tok: tokens{ttl: ttl}}
-}
-
-// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
-func (c *WeCom) FailNext(code int, msg string) { c.queue(appFault{ErrCode: code, ErrMsg: msg}) }
-
-// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
-func (c *WeCom) FailNextHTTP(status int) { c.queue(appFault{Status: status}) }
-
-// RevokeTokens invalidates every token issued: the next call with one gets 40014.
-func (c *WeCom) RevokeTokens() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.tok.revoke()
-}
-
-// TokenCalls counts gettoken requests.
-func (c *WeCom) TokenCalls() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tok.requests
+	return &WeCom{CorpID: corpID, CorpSecret: corpSecret, AgentID: agentID, workApp: workApp{tok: tokens{ttl: ttl}}}
 }
 
 // Duplicates counts messages dropped by the duplicate check.
