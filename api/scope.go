@@ -144,22 +144,27 @@ func (s *server) unitName(ctx context.Context, code string) string {
 	return code
 }
 
-// scopeUnit reads ?unit= (default: the caller's unit) and checks it is the
-// caller's to read; a unit outside the scope is 404 like an unknown one.
-func (s *server) scopeUnit(c *fiber.Ctx, p *principal) (org.Unit, error) {
+// scopeUnit is the signed-in caller and the unit named by ?unit= (the
+// caller's own by default), which must be the caller's to read: a unit
+// outside the scope is 404 like an unknown one.
+func (s *server) scopeUnit(c *fiber.Ctx) (*principal, org.Unit, error) {
+	p, err := caller(c)
+	if err != nil {
+		return nil, org.Unit{}, err
+	}
 	code := c.Query("unit")
 	if code == "" {
 		code = p.unit()
 	}
 	h, err := s.units.get(c.UserContext())
 	if err != nil {
-		return org.Unit{}, err
+		return nil, org.Unit{}, err
 	}
 	u, ok := h.Get(code)
 	if !ok || !p.unitInScope(code) {
-		return org.Unit{}, apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
+		return nil, org.Unit{}, apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
 	}
-	return u, nil
+	return p, u, nil
 }
 
 func truncateRunes(s string, n int) string {

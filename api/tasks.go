@@ -81,6 +81,16 @@ type taskView struct {
 	Extension *extensionView `json:"extension,omitempty"`
 }
 
+// taskViews are the list items of rows, at the same plan time.
+func (s *server) taskViews(rows []store.Instance) []taskView {
+	now := s.planNow()
+	views := make([]taskView, len(rows))
+	for i, r := range rows {
+		views[i] = s.taskView(r, now)
+	}
+	return views
+}
+
 func (s *server) taskView(in store.Instance, now time.Time) taskView {
 	v := taskView{
 		ID: in.ID, PlanID: in.PlanID, Year: in.Year, TemplateID: in.TemplateID, Section: in.Section, SectionTitle: in.Spec.SectionTitle,
@@ -130,11 +140,7 @@ func (s *server) taskView(in store.Instance, now time.Time) taskView {
 // listTasks lists tasks of a unit (the caller's by default), most urgent
 // first: by deadline, then id, with a keyset cursor.
 func (s *server) listTasks(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	unit, err := s.scopeUnit(c, p)
+	p, unit, err := s.scopeUnit(c)
 	if err != nil {
 		return err
 	}
@@ -186,11 +192,7 @@ func (s *server) listTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := s.planNow()
-	views := make([]taskView, len(rows))
-	for i, r := range rows {
-		views[i] = s.taskView(r, now)
-	}
+	views := s.taskViews(rows)
 	return c.JSON(page(views, limit, func(v taskView) string { return keysetCursor(v.Due, v.ID) }))
 }
 

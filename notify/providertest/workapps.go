@@ -117,6 +117,31 @@ func (a *workApp) TokenCalls() int {
 	return a.tok.requests
 }
 
+// badToken answers a request whose access token is missing, unknown or
+// expired, with the service's message for the code, and reports whether
+// it did. Call with mu held.
+func (a *workApp) badToken(w http.ResponseWriter, r *http.Request, now time.Time, messages map[int]string) bool {
+	code := a.tok.check(r.URL.Query().Get("access_token"), now)
+	if code != 0 {
+		writeJSON(w, http.StatusOK, errReply(code, messages[code]))
+	}
+	return code != 0
+}
+
+// fault answers with the next queued failure, if any, and reports whether
+// it did. Call with mu held.
+func (a *workApp) fault(w http.ResponseWriter) bool {
+	f, ok := a.nextFault()
+	switch {
+	case !ok:
+	case f.Status != 0:
+		w.WriteHeader(f.Status)
+	default:
+		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	}
+	return ok
+}
+
 // ---------------------------------------------------------------------------
 // DingTalk
 
@@ -171,21 +196,14 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if send {
 		d.requests++
 	}
-	if code := d.tok.check(r.URL.Query().Get("access_token"), now); code != 0 {
-		msg := map[int]string{41001: "缺少参数access_token", 40014: "不合法的access_token", 42001: "access_token超时"}[code]
-		writeJSON(w, http.StatusOK, errReply(code, msg))
+	if d.badToken(w, r, now, map[int]string{41001: "缺少参数access_token", 40014: "不合法的access_token", 42001: "access_token超时"}) {
 		return
 	}
 	if result {
 		d.result(w, r)
 		return
 	}
-	if f, ok := d.nextFault(); ok {
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			return
-		}
-		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	if d.fault(w) {
 		return
 	}
 	var req struct {
@@ -353,17 +371,7 @@ func (c *WeCom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.requests++
-	if code := c.tok.check(r.URL.Query().Get("access_token"), now); code != 0 {
-		msg := map[int]string{41001: "access_token missing", 40014: "invalid access_token", 42001: "access_token expired"}[code]
-		writeJSON(w, http.StatusOK, errReply(code, msg))
-		return
-	}
-	if f, ok := c.nextFault(); ok {
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			return
-		}
-		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	if c.badToken(w, r, now, map[int]string{41001: "access_token missing", 40014: "invalid access_token", 42001: "access_token expired"}) || c.fault(w) {
 		return
 	}
 	var req struct {
