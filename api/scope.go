@@ -82,6 +82,16 @@ func (s *server) visibleInstance(c *fiber.Ctx, p *principal) (store.Instance, er
 	return s.visibleInstanceByID(c.UserContext(), p, id)
 }
 
+// callerTask is the signed-in caller and the task :id, when they may see it.
+func (s *server) callerTask(c *fiber.Ctx) (*principal, store.Instance, error) {
+	p, err := caller(c)
+	if err != nil {
+		return nil, store.Instance{}, err
+	}
+	in, err := s.visibleInstance(c, p)
+	return p, in, err
+}
+
 func (s *server) visibleInstanceByID(ctx context.Context, p *principal, id string) (store.Instance, error) {
 	in, err := s.DB.Instance(ctx, id)
 	if err != nil {

@@ -290,11 +290,7 @@ type escalationRef struct {
 
 // getTask returns one task with its chain, decisions, evidence and timeline.
 func (s *server) getTask(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	in, err := s.visibleInstance(c, p)
+	p, in, err := s.callerTask(c)
 	if err != nil {
 		return err
 	}
@@ -381,11 +377,7 @@ func factsOf(in store.Instance) duban.Facts {
 
 // getTimeline returns a task's events in order.
 func (s *server) getTimeline(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	in, err := s.visibleInstance(c, p)
+	_, in, err := s.callerTask(c)
 	if err != nil {
 		return err
 	}
