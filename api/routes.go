@@ -48,18 +48,33 @@ func (s *server) routes(app *fiber.App) {
 	auth.Post("/tasks/:id/extension/decision", action(duban.ActionDecideExtension), s.decideExtension)
 	auth.Post("/tasks/:id/decision", action(duban.ActionDecide), s.decide)
 	auth.Post("/tasks/:id/cancel", action(duban.ActionCancel), s.cancel)
+	auth.Post("/tasks/:id/urge", action(duban.ActionUrge), s.urge)
+	auth.Post("/tasks/:id/withdraw", action(duban.ActionWithdraw), s.withdraw)
+	auth.Post("/tasks/:id/hand-over", action(duban.ActionHandOver), s.handOver)
+	auth.Post("/tasks/:id/signers", action(duban.ActionAddSigner), s.addSigner)
+	auth.Put("/tasks/:id/assignee", action(duban.ActionNameAssignee), s.nameAssignee)
+	// Discussion: whoever sees the task.
+	auth.Get("/tasks/:id/comments", s.listComments)
+	auth.Post("/tasks/:id/comments", s.addComment)
+	auth.Delete("/tasks/:id/comments/:cid", s.deleteComment)
+	auth.Get("/tasks/:id/people", s.taskPeople)
 
 	approver := requireRole(duban.RoleApprover)
 	admin := requireRole(duban.RoleAdmin)
 	board := requireRole(duban.RoleSupervisor, duban.RoleAdmin)
 
 	auth.Get("/approvals", approver, s.listApprovals)
+	auth.Get("/me/delegations", approver, s.listDelegations)
+	auth.Post("/me/delegations", approver, s.createDelegation)
+	auth.Delete("/me/delegations/:id", approver, s.revokeDelegation)
 	auth.Post("/approvals/bulk", approver, s.bulkApprove)
 
 	auth.Get("/board/overdue", board, s.boardOverdue)
 	auth.Get("/board/rollup", board, s.boardRollup)
 	auth.Get("/board/ranking", board, s.boardRanking)
 	auth.Get("/board/export", board, s.boardExport)
+	auth.Get("/board/urge", board, s.urgePreview)
+	auth.Post("/board/urge", board, s.bulkUrge)
 	auth.Get("/audit", board, s.listAudit)
 
 	auth.Get("/notifications", s.listNotifications)

@@ -32,6 +32,7 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.TaskWorkflow, workflow.RegisterOptions{Name: "TaskWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.LaunchWorkflow, workflow.RegisterOptions{Name: "LaunchWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.DigestWorkflow, workflow.RegisterOptions{Name: "DigestWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.SnapshotWorkflow, workflow.RegisterOptions{Name: "SnapshotWorkflow"})
 	r.RegisterActivity(acts)
 }
 

@@ -29,8 +29,8 @@ const module = "github.com/duban-dev/duban"
 // graph is every Duban package that has production code and the Duban
 // packages it imports (test files are free). "duban" is the domain, the
 // module's root package. Read from the bottom: the domain imports nothing;
-// pure packages (plan, org, calendar, message, draft) only the domain and
-// each other; the adapters (store, notify) and the activities only what is
+// pure packages (plan, org, calendar, message, draft, score) only the
+// domain and each other; the adapters (store, notify) and the activities only what is
 // below them; workflows only their inputs, the activities' signatures and
 // the calendar; the engine (how the API talks to workflows) and the worker
 // sit on the workflows; the API reaches Temporal only through the engine;
@@ -56,10 +56,12 @@ var graph = map[string][]string{
 	"message":              {"duban"},
 	"plan":                 {"duban", "calendar", "org"},
 	"draft":                {"duban", "org", "plan"},
+	"score":                {"duban", "plan"},
+	"score/report":         {"duban", "plan", "score"},
 
 	// Adapters and the activities, which talk to them through interfaces.
 	"notify":     {"duban", "message"},
-	"store":      {"duban", "message", "org", "plan"},
+	"store":      {"duban", "message", "org", "plan", "score"},
 	"activities": {"duban", "org", "plan"},
 
 	// Temporal.
@@ -72,7 +74,7 @@ var graph = map[string][]string{
 
 	// Wiring: the production binary, then the dev kit and the tests' stack.
 	"internal/cli": {"duban", "activities", "api", "blob", "config", "draft", "engine", "message", "notify", "org",
-		"password", "plan", "store", "ui", "worker"},
+		"password", "plan", "score/report", "store", "ui", "worker"},
 	"cmd/duban":        {"internal/cli"},
 	"internal/testenv": {"activities", "engine", "internal/devpg", "internal/devtemporal", "org", "store", "worker"},
 	"bench": {"duban", "activities", "config", "engine", "internal/devpg", "internal/devtemporal", "org", "password",

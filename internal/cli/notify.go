@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -26,9 +27,9 @@ func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
 	return d
 }
 
-// StartNotify reports the notification setup and starts the digest
-// workflow (idempotently: it has a fixed id). `duban worker` and `duban-dev dev`
-// call it once their worker runs.
+// StartNotify reports the notification setup and starts the digest and
+// rollup-snapshot workflows (idempotently: they have fixed ids). `duban
+// worker` and `duban-dev dev` call it once their worker runs.
 func StartNotify(ctx context.Context, env *Env, cfg config.Config, c client.Client) error {
 	d, err := NewDispatcher(nil, cfg.Notify, cfg.PublicURL)
 	if err != nil {
@@ -41,7 +42,8 @@ func StartNotify(ctx context.Context, env *Env, cfg config.Config, c client.Clie
 	env.Log.Info("notifications", "email", cfg.Notify.SMTP.Addr != "" && d.Email != nil, "smtp", cfg.Notify.SMTP.Addr,
 		"webhooks", strings.Join(hooks, ","), "dingtalk_app", d.DingTalk != nil, "wecom_app", d.WeCom != nil, "sms", d.SMS != nil,
 		"digest_roles", cfg.Notify.DigestRoles, "digest_hour", cfg.Notify.DigestHour)
-	return worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval)
+	return errors.Join(worker.StartDigest(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Notify.TickInterval),
+		worker.StartSnapshot(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix))
 }
 
 func notifyTest(ctx context.Context, env *Env, args []string) error {
