@@ -18,29 +18,29 @@ import (
 	"github.com/duban-dev/duban/workflows"
 )
 
-// Engine wraps a Temporal client.
+// Engine wraps a Temporal client. Its settings come from the configuration
+// (temporal.task_queue, temporal.workflow_id_prefix,
+// temporal.launch_concurrency); it decides none of them.
 type Engine struct {
-	Client    client.Client
+	Client client.Client
+	// TaskQueue is where launches are started; the workers poll it.
 	TaskQueue string
 	// IDPrefix is put before every workflow id, so that several Duban
 	// deployments (or test runs) can share one Temporal namespace.
 	IDPrefix string
+	// LaunchConcurrency is a launch's number of parallel starters when
+	// LaunchOptions.Concurrency is 0.
+	LaunchConcurrency int
 }
 
 // WorkflowID is the workflow id of an instance (or launch) id.
 func (e *Engine) WorkflowID(id string) string { return e.IDPrefix + id }
 
-func (e *Engine) queue() string {
-	if e.TaskQueue == "" {
-		return workflows.TaskQueue
-	}
-	return e.TaskQueue
-}
-
 // LaunchOptions tunes a launch.
 type LaunchOptions struct {
-	Clock       duban.Clock
-	BatchSize   int
+	Clock     duban.Clock
+	BatchSize int
+	// Concurrency is the number of parallel starters (Engine.LaunchConcurrency when 0).
 	Concurrency int
 	// Templates limits the launch to some template ids (all when empty).
 	Templates []string
@@ -61,9 +61,15 @@ func LaunchID(planID string, year int, templates []string) string {
 // table.
 func (e *Engine) Launch(ctx context.Context, planID string, year int, opts LaunchOptions) (string, error) {
 	id := LaunchID(planID, year, opts.Templates)
+	if e.TaskQueue == "" {
+		return "", errors.New("engine: no task queue (temporal.task_queue)")
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = e.LaunchConcurrency
+	}
 	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       e.WorkflowID(id),
-		TaskQueue:                e.queue(),
+		TaskQueue:                e.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.LaunchWorkflow, workflows.LaunchInput{

@@ -98,7 +98,10 @@ func NewStack(t testing.TB) *Stack {
 	// Tests share one namespace: a prefix keeps their workflow ids apart.
 	prefix := tq + "/"
 	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}}
-	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	w, err := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -258,10 +258,13 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 	if os.Getenv("DUBAN_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	app := api.New(api.Deps{DB: f.stack.DB, Engine: f.stack.Engine, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
+	app, err := api.New(api.Deps{DB: f.stack.DB, Engine: f.stack.Engine, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Static: ui.Handler(),
 		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +273,7 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 	cleanups = append(cleanups, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = api.Shutdown(sctx, app)
+		_ = app.Shutdown(sctx)
 	})
 	if len(templates) > 0 {
 		id, err := f.stack.Engine.Launch(ctx, "hunan-2021", 2021, engine.LaunchOptions{Clock: clock, Templates: templates, BatchSize: 200, Concurrency: 16})
