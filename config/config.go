@@ -173,6 +173,10 @@ type Temporal struct {
 	// LaunchConcurrency is how many workflow starts a plan launch keeps in
 	// flight at once.
 	LaunchConcurrency int `yaml:"launch_concurrency" env:"DUBAN_LAUNCH_CONCURRENCY"`
+	// UpdateTimeout is how long the API waits for a decision's Update to
+	// complete before it answers 504 with Retry-After (the Update goes on;
+	// the client's retry with the same Idempotency-Key returns its result).
+	UpdateTimeout time.Duration `yaml:"update_timeout" env:"DUBAN_UPDATE_TIMEOUT"`
 	// WorkflowIDPrefix lets several deployments share a namespace.
 	WorkflowIDPrefix string `yaml:"workflow_id_prefix" env:"DUBAN_WORKFLOW_ID_PREFIX"`
 	// SearchAttributes sets DubanUnit, DubanCity, DubanCounty and DubanDue on
@@ -189,7 +193,7 @@ func Default() Config {
 		DataDir:          ".duban-dev",
 		LogLevel:         "info",
 		DatabaseMaxConns: 16,
-		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16},
+		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16, UpdateTimeout: 10 * time.Second},
 		Notify: Notify{
 			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
 			MaxAttempts:  8,
@@ -240,6 +244,9 @@ func (c Config) Validate() error {
 	}
 	if c.Temporal.TaskQueue == "" {
 		bad("DUBAN_TASK_QUEUE", "empty")
+	}
+	if c.Temporal.UpdateTimeout < time.Second {
+		bad("DUBAN_UPDATE_TIMEOUT", "%s: want at least 1s", c.Temporal.UpdateTimeout)
 	}
 	if c.Temporal.LaunchConcurrency < 1 {
 		bad("DUBAN_LAUNCH_CONCURRENCY", "%d: want at least 1", c.Temporal.LaunchConcurrency)

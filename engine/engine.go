@@ -8,6 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -31,6 +35,9 @@ type Engine struct {
 	// LaunchConcurrency is a launch's number of parallel starters when
 	// LaunchOptions.Concurrency is 0.
 	LaunchConcurrency int
+	// UpdateTimeout bounds how long Send waits for an Update to complete
+	// (0: as long as the caller's context allows).
+	UpdateTimeout time.Duration
 }
 
 // WorkflowID is the workflow id of an instance (or launch) id.
@@ -77,6 +84,9 @@ func (e *Engine) Launch(ctx context.Context, planID string, year int, opts Launc
 		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Templates: opts.Templates,
 	})
 	if err != nil {
+		if fault := faultOf(err); fault != nil {
+			return "", fmt.Errorf("%w: %w", fault, err)
+		}
 		return "", fmt.Errorf("start launch %s: %w", id, err)
 	}
 	return id, nil
@@ -96,6 +106,13 @@ func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.Lau
 // *duban.Error with the code the workflow chose.
 func (e *Engine) Send(ctx context.Context, instanceID, updateID string, m workflows.Message) (workflows.View, error) {
 	var view workflows.View
+	if e.UpdateTimeout > 0 {
+		// An Update the workflow has not completed by then answers as a
+		// timeout; it goes on, and a repeat with the same id returns it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.UpdateTimeout)
+		defer cancel()
+	}
 	h, err := e.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   e.WorkflowID(instanceID),
 		UpdateID:     updateID,
@@ -166,7 +183,18 @@ func (e *Engine) State(ctx context.Context, instanceID string) (workflows.View, 
 	return view, v.Get(&view)
 }
 
+// Faults, as the API shows them: the request is safe to repeat with the
+// same Idempotency-Key (an Update accepted before the fault completes
+// once, and the repeat returns its result).
+var (
+	errUnavailable = duban.Errorf(duban.EUNAVAILABLE, "审批服务暂时不可用，请稍后重试；重试不会重复办理")
+	errTimeout     = duban.Errorf(duban.ETIMEOUT, "处理超时：操作可能仍在进行，请稍后重试查看结果；重试不会重复办理")
+)
+
 func translate(err error) error {
+	if fault := faultOf(err); fault != nil {
+		return fmt.Errorf("%w: %w", fault, err)
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		code := app.Type()
@@ -187,4 +215,26 @@ func translate(err error) error {
 		return duban.Errorf(duban.ECONFLICT, "任务已结束或不存在，不能再操作")
 	}
 	return err
+}
+
+// faultOf says whether err is Temporal not answering or not in time.
+func faultOf(err error) error {
+	var (
+		unavailable *serviceerror.Unavailable
+		exhausted   *serviceerror.ResourceExhausted
+		deadline    *serviceerror.DeadlineExceeded
+		canceled    *serviceerror.Canceled
+		updateWait  *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	switch {
+	case errors.As(err, &unavailable), errors.As(err, &exhausted):
+		return errUnavailable
+	case errors.As(err, &updateWait), errors.As(err, &deadline), errors.As(err, &canceled),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errTimeout
+	}
+	if s, ok := status.FromError(errors.Unwrap(err)); ok && s.Code() == codes.Unavailable {
+		return errUnavailable
+	}
+	return nil
 }

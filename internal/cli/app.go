@@ -174,7 +174,7 @@ func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 // configuration.
 func NewEngine(cfg config.Config, c client.Client) *engine.Engine {
 	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix,
-		LaunchConcurrency: cfg.Temporal.LaunchConcurrency}
+		LaunchConcurrency: cfg.Temporal.LaunchConcurrency, UpdateTimeout: cfg.Temporal.UpdateTimeout}
 }
 
 func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
