@@ -45,6 +45,9 @@ type Activities struct {
 	// Notifier sends deliveries on email and webhooks; nil sends nothing
 	// (the inbox still has every notice).
 	Notifier Notifier
+	// Reconciler, when set, compares the store with the workflows for the
+	// scheduled reconciliation.
+	Reconciler Reconciler
 	// Refused, when set, is told of every transition the store refused for
 	// good, for operators: the worker logs it and counts it in a metric.
 	Refused func(tr duban.Transition, err error)

@@ -43,6 +43,9 @@ type Config struct {
 	LogLevel string `yaml:"log_level" env:"DUBAN_LOG_LEVEL"`
 
 	Temporal Temporal `yaml:"temporal"`
+	// Reconcile schedules the reconciliation of the store with the
+	// workflows (duban verify) in the worker.
+	Reconcile Reconcile `yaml:"reconcile"`
 	// Notify configures delivery beyond the in-app inbox (docs/notifications.md).
 	Notify Notify `yaml:"notify"`
 }
@@ -156,6 +159,18 @@ type Webhook struct {
 	Secret string `yaml:"secret" json:"secret" secret:"true"`
 }
 
+// Reconcile is the scheduled reconciliation.
+type Reconcile struct {
+	// Interval is how often the worker reconciles the store with the
+	// workflows, the counters with a recount and the inbox with the
+	// timeline (what `duban verify` does); 0 turns the schedule off.
+	Interval time.Duration `yaml:"interval" env:"DUBAN_RECONCILE_INTERVAL"`
+	// Repair lets the scheduled reconciliation repair what it finds
+	// (audited); off, it only reports, in the log and in
+	// duban_reconcile_drift.
+	Repair bool `yaml:"repair" env:"DUBAN_RECONCILE_REPAIR"`
+}
+
 // Temporal says how to reach the Temporal cluster.
 type Temporal struct {
 	// Address is host:port of the frontend; empty in `duban-dev dev` means the embedded server.
@@ -194,6 +209,7 @@ func Default() Config {
 		LogLevel:         "info",
 		DatabaseMaxConns: 16,
 		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16, UpdateTimeout: 10 * time.Second},
+		Reconcile:        Reconcile{Interval: 24 * time.Hour},
 		Notify: Notify{
 			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
 			MaxAttempts:  8,

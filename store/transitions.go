@@ -206,21 +206,7 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		batch = &pgx.Batch{}
 		if tr.Seq > seq {
 			p := tr.Projection
-			var assigneeID *int64
-			assigneeName := ""
-			if p.Assignee != nil {
-				id := p.Assignee.UserID
-				assigneeID, assigneeName = &id, p.Assignee.Name
-			}
-			batch.Queue(`UPDATE instances SET status = $2, due_at = $3, overdue_since = $4, current_step = $5, step_count = $6,
-				approver_unit = $7, step_due_at = $8, progress = $9, progress_base = $10, escalation = $11, extension_pending = $12,
-				seq = $13, completed_at = $14, updated_at = $15, last_reason = $16, extension_new_due = $17, extension_reason = $18,
-				extension_requested_by = $19, extension_requested_at = $20, urge_count = $21, last_urged_at = $22,
-				assignee_id = $23, assignee_name = $24, waiting_units = $25, waiting_user = $26, signed = $27, chain = $28 WHERE id = $1`,
-				tr.InstanceID, string(p.Status), p.Due, p.OverdueSince, p.CurrentStep, p.StepCount, nullable(p.ApproverUnit), p.StepDue,
-				p.Progress, p.ProgressBase, p.Escalation, p.Extension, tr.Seq, p.CompletedAt, tr.At,
-				p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt, p.UrgeCount, p.LastUrgedAt,
-				assigneeID, assigneeName, waitingUnits(p), p.WaitingUser, jsonOrNil(p.Signed), jsonOrNil(p.Chain))
+			queueProjection(batch, tr.InstanceID, p, tr.Seq, tr.At)
 			before := bucketOf(duban.Status(status), overdue)
 			if !rowFound {
 				before = bucket{}
@@ -276,4 +262,24 @@ func jsonOrNil[T any](v []T) []byte {
 		return nil
 	}
 	return b
+}
+
+// queueProjection writes an instance's row from its workflow's projection
+// at seq: after a transition, and when reconciliation repairs a row.
+func queueProjection(batch *pgx.Batch, id string, p duban.Projection, seq int64, at time.Time) {
+	var assigneeID *int64
+	assigneeName := ""
+	if p.Assignee != nil {
+		uid := p.Assignee.UserID
+		assigneeID, assigneeName = &uid, p.Assignee.Name
+	}
+	batch.Queue(`UPDATE instances SET status = $2, due_at = $3, overdue_since = $4, current_step = $5, step_count = $6,
+		approver_unit = $7, step_due_at = $8, progress = $9, progress_base = $10, escalation = $11, extension_pending = $12,
+		seq = $13, completed_at = $14, updated_at = $15, last_reason = $16, extension_new_due = $17, extension_reason = $18,
+		extension_requested_by = $19, extension_requested_at = $20, urge_count = $21, last_urged_at = $22,
+		assignee_id = $23, assignee_name = $24, waiting_units = $25, waiting_user = $26, signed = $27, chain = $28 WHERE id = $1`,
+		id, string(p.Status), p.Due, p.OverdueSince, p.CurrentStep, p.StepCount, nullable(p.ApproverUnit), p.StepDue,
+		p.Progress, p.ProgressBase, p.Escalation, p.Extension, seq, p.CompletedAt, at,
+		p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt, p.UrgeCount, p.LastUrgedAt,
+		assigneeID, assigneeName, waitingUnits(p), p.WaitingUser, jsonOrNil(p.Signed), jsonOrNil(p.Chain))
 }

@@ -26,6 +26,13 @@ func StartSnapshot(ctx context.Context, c client.Client, taskQueue, idPrefix str
 	return startSingleton(ctx, c, "snapshot", taskQueue, idPrefix+workflows.SnapshotWorkflowID, workflows.SnapshotWorkflow, workflows.SnapshotInput{})
 }
 
+// StartReconcile starts the deployment's scheduled reconciliation unless
+// it runs already (see startSingleton).
+func StartReconcile(ctx context.Context, c client.Client, taskQueue, idPrefix string, interval time.Duration, repair bool) error {
+	return startSingleton(ctx, c, "reconcile", taskQueue, idPrefix+workflows.ReconcileWorkflowID, workflows.ReconcileWorkflow,
+		workflows.ReconcileInput{Interval: interval, Repair: repair})
+}
+
 // startSingleton starts one of the deployment's long-running workflows
 // unless it runs already: the id is fixed, so `duban worker` replicas and
 // `duban-dev dev` restarts all land on the same one. A run that ended

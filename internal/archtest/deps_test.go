@@ -68,13 +68,15 @@ var graph = map[string][]string{
 	"workflows": {"duban", "activities", "calendar"},
 	"engine":    {"duban", "workflows"},
 	"worker":    {"duban", "activities", "org", "workflows"},
+	// Reconciliation compares the store with the workflows, through the engine.
+	"reconcile": {"duban", "engine", "store"},
 
 	// HTTP.
 	"api": {"duban", "api/input", "blob", "engine", "org", "password", "plan", "store"},
 
 	// Wiring: the production binary, then the dev kit and the tests' stack.
 	"internal/cli": {"duban", "activities", "api", "blob", "config", "draft", "engine", "message", "notify", "org",
-		"password", "plan", "score/report", "store", "ui", "worker"},
+		"password", "plan", "reconcile", "score/report", "store", "ui", "worker"},
 	"cmd/duban":        {"internal/cli"},
 	"internal/testenv": {"activities", "engine", "internal/devpg", "internal/devtemporal", "org", "store", "worker"},
 	"bench": {"duban", "activities", "config", "engine", "internal/devpg", "internal/devtemporal", "org", "password",

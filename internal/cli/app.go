@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/org"
+	"github.com/duban-dev/duban/reconcile"
 	"github.com/duban-dev/duban/store"
 	"github.com/duban-dev/duban/worker"
 )
@@ -117,6 +119,9 @@ func StartWorker(ctx context.Context, env *Env, cfg config.Config, db *store.DB,
 		return nil, err
 	}
 	acts.Refused = refused
+	if acts.Reconciler, err = reconciler(env, db, NewEngine(cfg, c), reg); err != nil {
+		return nil, err
+	}
 	w, err := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
 	if err != nil {
 		return nil, err
@@ -128,7 +133,47 @@ func StartWorker(ctx context.Context, env *Env, cfg config.Config, db *store.DB,
 		w.Stop()
 		return nil, err
 	}
+	if cfg.Reconcile.Interval > 0 {
+		if err := worker.StartReconcile(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Reconcile.Interval, cfg.Reconcile.Repair); err != nil {
+			w.Stop()
+			return nil, err
+		}
+	}
 	return w, nil
+}
+
+// reconciler runs package reconcile for the scheduled reconciliation,
+// logging each run and setting duban_reconcile_drift (what the last run
+// found) and duban_reconcile_runs_total on reg.
+func reconciler(env *Env, db *store.DB, eng *engine.Engine, reg prometheus.Registerer) (activities.Reconciler, error) {
+	drift := prometheus.NewGauge(prometheus.GaugeOpts{Name: "duban_reconcile_drift",
+		Help: "Disagreements the last reconciliation found between the store and the workflows (0 when they agree)."})
+	runs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duban_reconcile_runs_total",
+		Help: "Reconciliation runs by outcome."}, []string{"outcome"})
+	if reg != nil {
+		for _, c := range []prometheus.Collector{drift, runs} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register reconcile metrics: %w", err)
+			}
+		}
+	}
+	return func(ctx context.Context, repair bool) (activities.ReconcileResult, error) {
+		r, err := reconcile.Run(ctx, db, eng, reconcile.Options{Repair: repair})
+		if err != nil {
+			runs.WithLabelValues("error").Inc()
+			env.Log.Error("reconciliation failed", "err", err)
+			return activities.ReconcileResult{}, err
+		}
+		found, repaired := r.Count()
+		drift.Set(float64(found))
+		runs.WithLabelValues("ok").Inc()
+		level := slog.LevelInfo
+		if found > 0 {
+			level = slog.LevelWarn
+		}
+		env.Log.Log(ctx, level, "reconciliation", "checked", r.Checked, "drift", found, "repaired", repaired, "inbox_missing", r.InboxMissing)
+		return activities.ReconcileResult{Checked: r.Checked, Found: found, Repaired: repaired}, nil
+	}, nil
 }
 
 // openStore reads the configuration at path and opens its database, migrated.

@@ -44,6 +44,7 @@ func Production() []Command {
 		{"score rank", "rank the units under a unit as of a day; --xlsx and --pdf write the ranking and its 考核通报", scoreRank},
 		{"plan draft", "draft a plan from a work notice (text, Markdown, .docx): every sentence reviewed, a template per obligation", planDraft},
 		{"user add", "add a user (admins, approvers, officials, supervisors)", userAdd},
+		{"verify", "compare the store with the workflows, the counters and the inbox; --repair repairs the drift (audited)", verify},
 		{"audit verify", "check the audit log's hash chain; name the first broken row", storeCommand("audit verify", auditVerify)},
 		{"notify test", "send a test message on each of a user's channels (--to USERNAME)", notifyTest},
 		{"notify prefs", "show or change a user's notification settings", notifyPrefs},
