@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -328,10 +329,28 @@ func (s *server) listAwards(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"plan_id": b.planID, "year": b.year, "unit": refOf(b.unit), "items": awards, "bonus": bonus})
 }
 
+// pointsText is points as a client sends them: a number (2, -0.5) or a
+// string ("2"); ParsePoints reads either.
+type pointsText string
+
+func (p *pointsText) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*p = pointsText(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return &json.UnmarshalTypeError{Value: "non-number", Type: reflect.TypeOf(0.0)}
+	}
+	*p = pointsText(n)
+	return nil
+}
+
 type awardRequest struct {
-	Unit    string      `json:"unit"`
-	BonusID string      `json:"bonus_id"`
-	Points  json.Number `json:"points"`
+	Unit    string     `json:"unit"`
+	BonusID string     `json:"bonus_id"`
+	Points  pointsText `json:"points"`
 	Reason  string      `json:"reason" text:"multiline"`
 	Plan    string      `json:"plan"`
 	Year    int         `json:"year"`
@@ -347,7 +366,7 @@ func (r *awardRequest) validate() error {
 	if strings.TrimSpace(r.BonusID) == "" {
 		errs = append(errs, input.FieldError{Field: "bonus_id", Message: "请选择加减分项"})
 	}
-	switch p, err := plan.ParsePoints(r.Points.String()); {
+	switch p, err := plan.ParsePoints(string(r.Points)); {
 	case r.Points == "":
 		errs = append(errs, input.FieldError{Field: "points", Message: "请填写分值"})
 	case err != nil:
