@@ -10,6 +10,7 @@ import (
 	"mime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -89,8 +90,10 @@ func TestDraftReviewAndImport(t *testing.T) {
 	f := getFixture(t)
 	src, err := plan.ShippedSource("hunan-2021")
 	require.NoError(t, err)
+	start := time.Now()
 	res := f.as(t, "hunan-admin", "POST", "/api/v1/drafts?filename=work-points-2021.md", &body{"text/markdown", src})
 	require.Equal(t, 200, res.status, "%s", res.body)
+	t.Logf("drafting the 2021 notice: %s, %d KB answered", time.Since(start).Round(time.Millisecond), len(res.body)>>10)
 	d := res.json(t)
 	require.EqualValues(t, 2021, d["year"])
 	require.Equal(t, "draft-2021", d["plan_id"])
@@ -124,8 +127,10 @@ func TestDraftReviewAndImport(t *testing.T) {
 	edited["levels"] = []string{"city"}
 	dropped["decision"] = "drop"
 	before := countRows(t, f.stack.DB, `SELECT count(*) FROM plans`)
+	start = time.Now()
 	res = f.as(t, "hunan-admin", "POST", "/api/v1/drafts/plan", jsonBody(review))
 	require.Equal(t, 200, res.status, "%s", res.body)
+	t.Logf("checking the reviewed plan (48 templates): %s", time.Since(start).Round(time.Millisecond))
 	check := res.json(t)
 	require.Equal(t, true, check["valid"])
 	require.EqualValues(t, 48, check["templates"])

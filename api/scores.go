@@ -351,9 +351,9 @@ type awardRequest struct {
 	Unit    string     `json:"unit"`
 	BonusID string     `json:"bonus_id"`
 	Points  pointsText `json:"points"`
-	Reason  string      `json:"reason" text:"multiline"`
-	Plan    string      `json:"plan"`
-	Year    int         `json:"year"`
+	Reason  string     `json:"reason" text:"multiline"`
+	Plan    string     `json:"plan"`
+	Year    int        `json:"year"`
 
 	points plan.Points
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
@@ -81,8 +82,10 @@ func sumPoints(t *testing.T, lines []any) plan.Points {
 func TestUnitScoreExplained(t *testing.T) {
 	f := getFixture(t)
 	scoreTheCounty(t, f)
+	start := time.Now()
 	res := f.as(t, "changsha-supervisor", "GET", "/api/v1/scores?unit="+scoredUnit+"&as_of=2021-06-30", nil)
 	require.Equal(t, 200, res.status, "%s", res.body)
+	t.Logf("a county's explained score with its place: %s", time.Since(start).Round(time.Millisecond))
 	s := res.json(t)
 	require.Equal(t, "hunan-2021", s["plan_id"])
 	require.Equal(t, "2021-06-30", s["as_of"])
@@ -166,8 +169,10 @@ func TestUnitScoreExplained(t *testing.T) {
 func TestRankingAndReports(t *testing.T) {
 	f := getFixture(t)
 	scoreTheCounty(t, f)
+	start := time.Now()
 	r := f.as(t, "changsha-supervisor", "GET", "/api/v1/scores/ranking?unit=4301&as_of=2021-06-30", nil)
 	require.Equal(t, 200, r.status, "%s", r.body)
+	t.Logf("ranking Changsha's 9 counties: %s", time.Since(start).Round(time.Millisecond))
 	rank := r.json(t)
 	require.Equal(t, "长沙市", rank["parent"].(map[string]any)["name"])
 	require.NotEmpty(t, rank["tie_rule"])
@@ -203,8 +208,10 @@ func TestRankingAndReports(t *testing.T) {
 	require.Equal(t, "长沙县", sheet[2][3])
 	require.Equal(t, "101.5", strings.TrimRight(strings.TrimRight(sheet[2][4], "0"), "."))
 
+	start = time.Now()
 	city := f.as(t, "changsha-supervisor", "GET", "/api/v1/scores/ranking/export?unit=4301&as_of=2021-06-30&format=pdf", nil)
 	require.Equal(t, 200, city.status, "%s", city.body)
+	t.Logf("the city's 考核通报: %s, %d KB", time.Since(start).Round(time.Millisecond), len(city.body)>>10)
 	require.Equal(t, "application/pdf", city.header.Get("Content-Type"))
 	require.Equal(t, "考核通报-长沙市所属单位-hunan-2021-截至2021-06-30.pdf", disposition(city))
 	text := pdftext.Text(city.body)
@@ -212,8 +219,10 @@ func TestRankingAndReports(t *testing.T) {
 		require.Contains(t, text, name)
 	}
 
+	start = time.Now()
 	unit := f.as(t, "changsha-supervisor", "GET", "/api/v1/scores/report?unit="+scoredUnit+"&as_of=2021-06-30", nil)
 	require.Equal(t, 200, unit.status, "%s", unit.body)
+	t.Logf("a county's report: %s, %d KB", time.Since(start).Round(time.Millisecond), len(unit.body)>>10)
 	require.Equal(t, "考核得分通报-长沙县-hunan-2021-截至2021-06-30.pdf", disposition(unit))
 	text = pdftext.Text(unit.body)
 	for _, s := range []string{"长沙县考核得分通报", "在长沙市所属 9 个单位中第 1 名", scoredTask, "会员日经验被省计生协推广"} {
