@@ -81,6 +81,16 @@ func LevelOfCode(code string) (Level, bool) {
 	return "", false
 }
 
+// ParentCode is the code of the unit directly above code ("" for the
+// province or a code of no known level).
+func ParentCode(code string) string {
+	l, ok := LevelOfCode(code)
+	if !ok || l.Depth() == 0 {
+		return ""
+	}
+	return code[:Levels[l.Depth()-1].CodeLength()]
+}
+
 // Role is what a user may do at their unit.
 type Role string
 
@@ -158,6 +168,22 @@ type Actor struct {
 	Name     string `json:"name"`
 	UnitCode string `json:"unit_code"`
 	Roles    []Role `json:"roles"`
+	// OnBehalfOf is the approver who delegated their approvals to this
+	// actor for a while (委托); the API sets it only for a delegation in
+	// force.
+	OnBehalfOf *Actor `json:"on_behalf_of,omitempty"`
+}
+
+// Person is the actor as a person.
+func (a Actor) Person() Person { return Person{UserID: a.UserID, Name: a.Name, UnitCode: a.UnitCode} }
+
+// Signature is who signs as an approver: the actor, or the approver they
+// act for.
+func (a Actor) Signature() Actor {
+	if a.OnBehalfOf != nil {
+		return *a.OnBehalfOf
+	}
+	return a
 }
 
 // Has reports whether the actor holds role r.

@@ -23,6 +23,16 @@ const (
 	EventExtensionGranted   EventKind = "extension_granted"
 	EventExtensionRefused   EventKind = "extension_refused"
 	EventCancelled          EventKind = "cancelled"
+	EventUrged              EventKind = "urged"          // 催办
+	EventWithdrawn          EventKind = "withdrawn"      // the official took a submission back
+	EventReturned           EventKind = "returned"       // sent back to an earlier approval step
+	EventSigned             EventKind = "signed"         // one signature on a step that needs more (会签)
+	EventHandedOver         EventKind = "handed_over"    // a pending step handed to another approver
+	EventSignerAdded        EventKind = "signer_added"   // 加签: a step inserted into the chain
+	EventAssigneeNamed      EventKind = "assignee_named" // the unit named its 承办人
+	// EventCommented is a mention in a task's discussion: a notice only,
+	// never a timeline event (comments live beside the timeline).
+	EventCommented EventKind = "commented"
 )
 
 // Label is the Chinese name of the event.
@@ -60,6 +70,22 @@ func (k EventKind) Label() string {
 		return "不同意延期"
 	case EventCancelled:
 		return "撤销"
+	case EventUrged:
+		return "催办"
+	case EventWithdrawn:
+		return "撤回"
+	case EventReturned:
+		return "退回到指定步骤"
+	case EventSigned:
+		return "会签同意"
+	case EventHandedOver:
+		return "转交"
+	case EventSignerAdded:
+		return "加签"
+	case EventAssigneeNamed:
+		return "指定承办人"
+	case EventCommented:
+		return "讨论提及"
 	}
 	return string(k)
 }
@@ -98,6 +124,21 @@ type Projection struct {
 	ExtensionReason      string     `json:"extension_reason,omitempty"`
 	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty"` // the requester's name
 	ExtensionRequestedAt *time.Time `json:"extension_requested_at,omitempty"`
+	// How often the task was urged (催办) and when last.
+	UrgeCount   int        `json:"urge_count,omitempty"`
+	LastUrgedAt *time.Time `json:"last_urged_at,omitempty"`
+	// Assignee is the 承办人 the unit named, if any.
+	Assignee *Person `json:"assignee,omitempty"`
+	// WaitingUnits are the units whose approvers the current step waits
+	// on (several in 会签 and 或签); WaitingUser, when set, the one
+	// approver it was handed to.
+	WaitingUnits []string `json:"waiting_units,omitempty"`
+	WaitingUser  int64    `json:"waiting_user,omitempty"`
+	// Signed are the approvals the step waiting has so far.
+	Signed []Actor `json:"signed,omitempty"`
+	// Chain is the approval chain once it changed (handed over, signers
+	// added); nil while it is the spec's.
+	Chain []ApprovalStep `json:"chain,omitempty"`
 }
 
 // Overdue reports whether the instance is open and past its deadline.
@@ -129,6 +170,10 @@ type Transition struct {
 	Note       string     `json:"note,omitempty"`
 	Evidence   []Evidence `json:"evidence,omitempty"`
 	NewDue     *time.Time `json:"new_due,omitempty"` // extension asked or granted
+	// ToStep is the step a return sent the task back to (0: the unit).
+	ToStep int `json:"to_step,omitempty"`
+	// Person is who a step was handed to, or who was named 承办人.
+	Person     *Person    `json:"person,omitempty"`
 	Projection Projection `json:"projection"`
 	Notices    []Notice   `json:"notices,omitempty"`
 	// Spec is set on the first transition of an instance the launcher did not

@@ -15,11 +15,13 @@ import (
 //
 //	              report_progress            submit
 //	  assigned ──────────────────► in_progress ──────► submitted (step 1 … n)
-//	     │                            ▲                   │  decide: approve → next step,
-//	     │                            └───────────────────┤          or completed after step n
-//	     │                                  decide: reject│          (reason required)
+//	     │                            ▲  ▲                │  decide: approve → next step,
+//	     │                            │  └── withdraw ────┤          or completed after step n
+//	     │                            └── decide: return ─┤  decide: return to step j < k
+//	     │                                (reason)        │  hand_over, add_signer (加签)
 //	     └─ cancel (admin above) ─► cancelled ◄───────────┘
-//	request_extension / decide_extension: while open, moving the deadline.
+//	While open: request_extension / decide_extension move the deadline;
+//	urge (催办) by a supervisor or an approver above; name_assignee (承办人).
 
 // Action is something a person does to a task.
 type Action string
@@ -32,6 +34,11 @@ const (
 	ActionRequestExtension Action = "request_extension"
 	ActionDecideExtension  Action = "decide_extension"
 	ActionCancel           Action = "cancel"
+	ActionUrge             Action = "urge"          // 催办
+	ActionWithdraw         Action = "withdraw"      // 撤回 a submission
+	ActionHandOver         Action = "hand_over"     // 转交 a pending step
+	ActionAddSigner        Action = "add_signer"    // 加签
+	ActionNameAssignee     Action = "name_assignee" // 指定承办人
 	// ActionUploadEvidence attaches files without reporting (API only).
 	ActionUploadEvidence Action = "upload_evidence"
 )
@@ -47,14 +54,39 @@ type Facts struct {
 	ProgressBase int
 	Evidence     int // files attached so far
 	Extension    bool
+	// Chain is the approval chain as it now is (handed over, signers
+	// added); nil means the spec's.
+	Chain []ApprovalStep
+	// Signed are the approvals the step waiting has collected so far.
+	Signed []Actor
+	// Urged lists the units that urged the task, and the day (YYYY-MM-DD,
+	// plan time) each last did.
+	Urged []Urging
+	// Now is the plan time now.
+	Now time.Time
 }
 
-// stepUnit is the unit deciding the step waiting.
+// Urging is one unit's last urge of a task.
+type Urging struct {
+	Unit string `json:"unit"`
+	Day  string `json:"day"`
+}
+
+// chain is the approval chain as it now is.
+func (f Facts) chain() []ApprovalStep {
+	if f.Chain != nil {
+		return f.Chain
+	}
+	return f.Spec.Approval
+}
+
+// stepUnit is the step waiting.
 func (f Facts) stepUnit() ApprovalStep {
-	if f.Step < 1 || f.Step > len(f.Spec.Approval) {
+	c := f.chain()
+	if f.Step < 1 || f.Step > len(c) {
 		return ApprovalStep{}
 	}
-	return f.Spec.Approval[f.Step-1]
+	return c[f.Step-1]
 }
 
 // Input is what a request carries; each action reads its own fields.
@@ -64,9 +96,22 @@ type Input struct {
 	Value    *int
 	Base     *int
 	Evidence []Evidence
-	Step     int  // the step decided (decide)
+	Step     int  // the step decided, handed over or added to
 	Approve  bool // decide, decide_extension
 	NewDue   time.Time
+	// ReturnTo is the earlier step a return sends the task back to; 0 the
+	// unit (decide).
+	ReturnTo int
+	// To is the colleague a step is handed to, or named 承办人; the API
+	// fills it from the user's row.
+	To *Actor
+	// ToUnit is the unit a step is handed to (the unit above), or the unit
+	// a step is added for (加签).
+	ToUnit *Signer
+	// Before puts an added step before the approver's own (加签).
+	Before bool
+	// WithApprovers also tells the unit's approvers (催办).
+	WithApprovers bool
 }
 
 // A check passes (nil) or refuses with an application error naming, where
@@ -123,6 +168,7 @@ var (
 	official = []Role{RoleOfficial}
 	approver = []Role{RoleApprover}
 	admin    = []Role{RoleAdmin}
+	overseer = []Role{RoleSupervisor, RoleApprover}
 )
 
 var lifecycle = map[Action]rule{
@@ -132,8 +178,8 @@ var lifecycle = map[Action]rule{
 	ActionSubmit: {"提交审批", official, []check{isOfficial, isOpen, isHeld,
 		checkNote, taskCheck(evidenceValid), taskCheck(evidenceAttached), taskCheck(targetMet)}},
 	ActionDecide: {"审批", approver, []check{isOpen, whoCheck(inApproval),
-		requestCheck(stepGiven), taskCheck(stepWaiting), whoCheck(byStepApprover),
-		requestCheck(reasonWhenReturning), checkReasonText}},
+		requestCheck(stepGiven), taskCheck(stepWaiting), whoCheck(byStepApprover), check{task, notSignedYet},
+		requestCheck(reasonWhenReturning), checkReasonText, requestCheck(returnToRequest), taskCheck(returnToEarlier)}},
 	ActionRequestExtension: {"申请延期", official, []check{isOfficial, isOpen, whoCheck(noExtensionPending),
 		requestCheck(extensionReason), checkReasonText, requestCheck(newDueInRange), taskCheck(newDueLater)}},
 	ActionDecideExtension: {"审批延期", approver, []check{isOpen, whoCheck(extensionPending), whoCheck(byExtensionApprover),
@@ -141,10 +187,22 @@ var lifecycle = map[Action]rule{
 	ActionCancel: {"撤销任务", admin, []check{whoCheck(byAdminAbove), isOpen,
 		requestCheck(cancelReason), checkReasonText}},
 	ActionUploadEvidence: {"上传佐证材料", official, []check{whoCheck(byOfficialToUpload), whoCheck(openToUpload)}},
+	ActionUrge: {"催办", overseer, []check{isOpen, whoCheck(byOverseer),
+		checkNote, check{task, notUrgedToday}}},
+	ActionWithdraw: {"撤回", official, []check{isOfficial, isOpen, whoCheck(inApproval), whoCheck(stepUndecided),
+		checkReasonText}},
+	ActionHandOver: {"转交", approver, []check{isOpen, whoCheck(inApproval),
+		requestCheck(stepGiven), taskCheck(stepWaiting), whoCheck(byStepApprover), requestCheck(handOverTarget), checkReasonText,
+		check{task, handOverTargetValid}}},
+	ActionAddSigner: {"加签", approver, []check{isOpen, whoCheck(inApproval), whoCheck(addSignerAllowed),
+		requestCheck(stepGiven), taskCheck(stepWaiting), whoCheck(byStepApprover), requestCheck(addSignerRequest), checkReasonText,
+		check{task, addedSignerValid}}},
+	ActionNameAssignee: {"指定承办人", official, []check{isOfficial, isOpen, check{task, assigneeValid}}},
 }
 
 // actionOrder is the order actions are listed in.
-var actionOrder = []Action{ActionReportProgress, ActionSubmit, ActionRequestExtension, ActionDecide, ActionDecideExtension, ActionCancel}
+var actionOrder = []Action{ActionReportProgress, ActionSubmit, ActionWithdraw, ActionRequestExtension, ActionNameAssignee,
+	ActionDecide, ActionHandOver, ActionAddSigner, ActionDecideExtension, ActionUrge, ActionCancel}
 
 // Roles are the roles that may ever take the action.
 func (a Action) Roles() []Role { return lifecycle[a].roles }
@@ -247,11 +305,207 @@ func inApproval(_ Actor, f Facts) *Error {
 	return nil
 }
 
-// byStepApprover: the approvers of the unit deciding the step waiting.
+// byStepApprover: an approver of one of the step's signer units (or the
+// one approver it was handed to), or a delegate acting for one.
 func byStepApprover(a Actor, f Facts) *Error {
 	st := f.stepUnit()
-	if !a.Has(RoleApprover) || a.UnitCode != st.Unit {
-		return Errorf(EFORBIDDEN, "第 %d 步应由%s的审核人审批", f.Step, st.UnitName)
+	sig := a.Signature()
+	if st.Assignee != nil {
+		if sig.UserID != st.Assignee.UserID {
+			return Errorf(EFORBIDDEN, "第 %d 步已转交给%s审批", f.Step, st.Assignee.Name)
+		}
+		return nil
+	}
+	if !sig.Has(RoleApprover) || !st.Signs(sig.UnitCode) {
+		return Errorf(EFORBIDDEN, "第 %d 步应由%s的审核人审批", f.Step, signerNames(st))
+	}
+	return nil
+}
+
+// signerNames are a step's signer units, for messages: 芙蓉区, or 芙蓉区、天心区.
+func signerNames(st ApprovalStep) string {
+	var names []string
+	for _, sg := range st.SignerList() {
+		names = append(names, sg.UnitName)
+	}
+	return strings.Join(names, "、")
+}
+
+// notSignedYet: in a step that needs several signatures, each approver
+// signs once, and a unit that has given what it must gives no more. A
+// return is always possible.
+func notSignedYet(a Actor, f Facts, in Input) *Error {
+	if !in.Approve {
+		return nil
+	}
+	sig := a.Signature()
+	st := f.stepUnit()
+	for _, s := range f.Signed {
+		if s.UserID == sig.UserID {
+			return Errorf(ECONFLICT, "您已签署第 %d 步，正在等待其他单位或审核人签署", f.Step)
+		}
+	}
+	for _, sg := range st.SignerList() {
+		if sg.Unit == sig.UnitCode && SignaturesOf(f.Signed, sg.Unit) >= sg.Need() {
+			return Errorf(ECONFLICT, "%s已签署第 %d 步", sg.UnitName, f.Step)
+		}
+	}
+	return nil
+}
+
+// SignaturesOf counts the different approvers of unit among signed.
+func SignaturesOf(signed []Actor, unit string) int {
+	seen := map[int64]bool{}
+	for _, s := range signed {
+		if s.UnitCode == unit {
+			seen[s.UserID] = true
+		}
+	}
+	return len(seen)
+}
+
+// StepComplete reports whether a step has the signatures it needs: one
+// signer unit's (或签), or every signer unit's (会签).
+func StepComplete(st ApprovalStep, signed []Actor) bool {
+	signers := st.SignerList()
+	done := 0
+	for _, sg := range signers {
+		if SignaturesOf(signed, sg.Unit) >= sg.Need() {
+			done++
+		}
+	}
+	if st.Mode == SignAll {
+		return done == len(signers)
+	}
+	return done > 0
+}
+
+// Waiting lists the signer units a step still waits on.
+func Waiting(st ApprovalStep, signed []Actor) []string {
+	if StepComplete(st, signed) {
+		return nil
+	}
+	var out []string
+	for _, sg := range st.SignerList() {
+		if SignaturesOf(signed, sg.Unit) < sg.Need() {
+			out = append(out, sg.Unit)
+		}
+	}
+	return out
+}
+
+func byOverseer(a Actor, f Facts) *Error {
+	unit := f.Spec.UnitCode
+	under := strings.HasPrefix(unit, a.UnitCode)
+	if (a.Has(RoleSupervisor) && under) || (a.Has(RoleApprover) && under && a.UnitCode != unit) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "只有%s或上级单位的督查人、上级单位的审核人可以催办", f.Spec.UnitName)
+}
+
+// notUrgedToday: one urge per task per urging unit per day (plan time).
+func notUrgedToday(a Actor, f Facts, _ Input) *Error {
+	today := f.Now.In(Shanghai).Format("2006-01-02")
+	for _, u := range f.Urged {
+		if u.Unit == a.UnitCode && u.Day == today {
+			next := f.Now.In(Shanghai).AddDate(0, 0, 1).Format("2006-01-02")
+			return Errorf(ECONFLICT, "本单位今天已催办过此任务，%s 起可再次催办", next)
+		}
+	}
+	return nil
+}
+
+func stepUndecided(_ Actor, f Facts) *Error {
+	if len(f.Signed) > 0 {
+		return Errorf(ECONFLICT, "第 %d 步已有审批意见，不能撤回", f.Step)
+	}
+	return nil
+}
+
+func handOverTarget(in Input) *Error {
+	if (in.To == nil) == (in.ToUnit == nil) {
+		return FieldError("to", "请选择转交给本单位的另一位审核人，或转交上一级单位")
+	}
+	return nil
+}
+
+func handOverTargetValid(a Actor, f Facts, in Input) *Error {
+	sig := a.Signature()
+	if in.To != nil {
+		if in.To.UnitCode != sig.UnitCode || !in.To.Has(RoleApprover) || in.To.UserID == sig.UserID {
+			return FieldError("to", "只能转交给本单位的另一位审核人")
+		}
+		return nil
+	}
+	parent := ParentCode(sig.UnitCode)
+	if in.ToUnit.Unit != parent || parent == "" {
+		return FieldError("to", "只能转交给本单位的另一位审核人，或上一级单位")
+	}
+	if f.stepUnit().Signs(parent) {
+		return &Error{Code: ECONFLICT, Field: "to", Message: fmt.Sprintf("%s已是第 %d 步的签署单位", in.ToUnit.UnitName, f.Step)}
+	}
+	return nil
+}
+
+func addSignerAllowed(_ Actor, f Facts) *Error {
+	if f.Spec.NoAddSigner {
+		return Errorf(EFORBIDDEN, "此任务的审批链不允许加签")
+	}
+	return nil
+}
+
+func addSignerRequest(in Input) *Error {
+	if in.ToUnit == nil || in.ToUnit.Unit == "" {
+		return FieldError("unit", "请选择加签的单位")
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return FieldError("reason", "加签必须填写理由")
+	}
+	return nil
+}
+
+func addedSignerValid(a Actor, f Facts, in Input) *Error {
+	own := a.Signature().UnitCode
+	target := in.ToUnit.Unit
+	peer := target != own && ParentCode(target) == ParentCode(own) && ParentCode(own) != ""
+	if !peer && target != ParentCode(own) {
+		return FieldError("unit", "加签只能加同级单位或上一级单位")
+	}
+	if len(f.chain()) >= MaxApprovalSteps {
+		return FieldError("unit", "审批链最多 %d 步", MaxApprovalSteps)
+	}
+	if f.stepUnit().Signs(target) {
+		return &Error{Code: ECONFLICT, Field: "unit", Message: fmt.Sprintf("%s已是第 %d 步的签署单位", in.ToUnit.UnitName, f.Step)}
+	}
+	if in.Before && len(f.Signed) > 0 {
+		return &Error{Code: ECONFLICT, Field: "before", Message: fmt.Sprintf("第 %d 步已有签署意见，只能在本步之后加签", f.Step)}
+	}
+	return nil
+}
+
+func assigneeValid(_ Actor, f Facts, in Input) *Error {
+	if in.To == nil {
+		return nil // cleared: the unit's officials again
+	}
+	if in.To.UnitCode != f.Spec.UnitCode || !in.To.Has(RoleOfficial) {
+		return FieldError("to", "承办人应为%s的承办人", f.Spec.UnitName)
+	}
+	return nil
+}
+
+func returnToRequest(in Input) *Error {
+	switch {
+	case in.ReturnTo < 0 || in.ReturnTo > MaxApprovalSteps:
+		return FieldError("return_to", "退回步骤无效")
+	case in.Approve && in.ReturnTo != 0:
+		return FieldError("return_to", "通过时不能指定退回步骤")
+	}
+	return nil
+}
+
+func returnToEarlier(f Facts, in Input) *Error {
+	if in.ReturnTo > 0 && in.ReturnTo >= f.Step {
+		return FieldError("return_to", "只能退回到第 %d 步之前的步骤，或退回承办单位", f.Step)
 	}
 	return nil
 }

@@ -52,10 +52,20 @@ func (k Kind) Label() string {
 	return string(k)
 }
 
-// Recipients are the people holding some roles at one unit.
+// Recipients are the people holding some roles at one unit, or, when
+// UserID is set, that one person (if they still hold one of the roles
+// there).
 type Recipients struct {
-	Unit  string `json:"unit"`
-	Roles []Role `json:"roles"`
+	Unit   string `json:"unit"`
+	Roles  []Role `json:"roles"`
+	UserID int64  `json:"user_id,omitempty"`
+}
+
+// Person names one user: who a step was handed to, who holds a task.
+type Person struct {
+	UserID   int64  `json:"user_id"`
+	Name     string `json:"name"`
+	UnitCode string `json:"unit_code"`
 }
 
 // EscalationStep notifies more people once a deadline or SLA is passed by After.
@@ -65,13 +75,75 @@ type EscalationStep struct {
 }
 
 // ApprovalStep is one sign-off in an instance's chain, resolved to the unit
-// whose approver decides it.
+// whose approver decides it (or, with Signers, the units who sign it
+// together).
 type ApprovalStep struct {
 	Unit       string           `json:"unit"`
 	UnitName   string           `json:"unit_name"`
 	SLA        Offset           `json:"sla"`
 	Reminders  []Offset         `json:"reminders,omitempty"` // before the SLA ends
 	Escalation []EscalationStep `json:"escalation,omitempty"`
+	// Signers, when set, are the units who sign this step (Unit is the
+	// first of them), and Mode says whether all must approve (会签) or any
+	// one may (或签). Empty: Unit's approvers, any one of them.
+	Signers []Signer `json:"signers,omitempty"`
+	Mode    SignMode `json:"mode,omitempty"`
+	// Assignee, when set, is the one approver this step was handed to.
+	Assignee *Person `json:"assignee,omitempty"`
+	// Added says an approver inserted this step (加签): who, and why.
+	Added *Addition `json:"added,omitempty"`
+}
+
+// Signer is a unit whose approvers sign a step; Required is how many
+// different approvers of it must approve (default 1).
+type Signer struct {
+	Unit     string `json:"unit"`
+	UnitName string `json:"unit_name"`
+	Required int    `json:"required,omitempty"`
+}
+
+// Need is how many approvals the signer gives.
+func (s Signer) Need() int { return max(s.Required, 1) }
+
+// SignMode says how a step with several signers completes.
+type SignMode string
+
+// Modes.
+const (
+	SignAny SignMode = "any" // 或签: any one signer's approval completes the step
+	SignAll SignMode = "all" // 会签: every signer must approve; one return returns the task
+)
+
+// Label is the Chinese name of the mode.
+func (m SignMode) Label() string {
+	if m == SignAll {
+		return "会签"
+	}
+	return "或签"
+}
+
+// Addition records who inserted a step, and why.
+type Addition struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// SignerList is who signs the step: its Signers, or its Unit alone.
+func (s ApprovalStep) SignerList() []Signer {
+	if len(s.Signers) == 0 {
+		return []Signer{{Unit: s.Unit, UnitName: s.UnitName, Required: 1}}
+	}
+	return s.Signers
+}
+
+// Signs reports whether unit is one of the step's signers.
+func (s ApprovalStep) Signs(unit string) bool {
+	for _, sg := range s.SignerList() {
+		if sg.Unit == unit {
+			return true
+		}
+	}
+	return false
 }
 
 // Ratio is a share of child units to cover: Num/Den of the units at level Of
@@ -121,4 +193,6 @@ type TaskSpec struct {
 
 	EvidenceRequired bool   `json:"evidence_required,omitempty"`
 	EvidenceNote     string `json:"evidence_note,omitempty"`
+	// NoAddSigner forbids approvers to insert steps (加签).
+	NoAddSigner bool `json:"no_add_signer,omitempty"`
 }

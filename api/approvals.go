@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -34,7 +35,11 @@ func (s *server) listApprovals(c *fiber.Ctx) error {
 	kind := c.Query("kind", "step")
 	switch kind {
 	case "step":
-		rows, err = s.DB.WaitingApprovals(c.UserContext(), p.unit(), after, limit+1)
+		var w store.Waiter
+		if w, err = s.waiterOf(c.UserContext(), p); err != nil {
+			return err
+		}
+		rows, err = s.DB.WaitingApprovals(c.UserContext(), w, after, limit+1)
 	case "extension":
 		rows, err = s.DB.WaitingExtensions(c.UserContext(), p.unit(), after, limit+1)
 	default:
@@ -152,22 +157,13 @@ func (s *server) bulkApprove(c *fiber.Ctx) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res := bulkResult{InstanceID: it.InstanceID}
-			in, err := s.visibleInstanceByID(ctx, p, it.InstanceID)
-			var v taskView
-			if err == nil {
-				v, err = s.actOn(ctx, p, in.ID, duban.ActionDecide, bulkKey(key, it.InstanceID), req.input(it))
-			}
-			if err != nil {
-				pr := s.problemOf(err, "")
-				if pr.Code == duban.EINTERNAL {
-					s.log.Error("bulk item failed", "instance", it.InstanceID, "err", err)
+			results[i] = s.bulkItem(ctx, p, it.InstanceID, func(in store.Instance) (taskView, error) {
+				actor, err := s.actorFor(ctx, p, in)
+				if err != nil {
+					return taskView{}, err
 				}
-				res.Status, res.Error = pr.Status, &pr
-			} else {
-				res.Status, res.Task = fiber.StatusOK, &v
-			}
-			results[i] = res
+				return s.actOn(ctx, p, actor, in.ID, duban.ActionDecide, bulkKey(key, it.InstanceID), req.input(it))
+			})
 		}()
 	}
 	wg.Wait()
@@ -179,6 +175,27 @@ func (s *server) bulkApprove(c *fiber.Ctx) error {
 	}
 	c.Set(headerIdempotencyKey, key)
 	return c.JSON(fiber.Map{"approved": ok, "failed": len(results) - ok, "results": results, "idempotency_key": key})
+}
+
+// bulkItem runs one item of a bulk request on a task the caller must see
+// and renders its outcome: the task as it now is, or its problem.
+func (s *server) bulkItem(ctx context.Context, p *principal, id string, act func(store.Instance) (taskView, error)) bulkResult {
+	res := bulkResult{InstanceID: id}
+	in, err := s.visibleInstanceByID(ctx, p, id)
+	var v taskView
+	if err == nil {
+		v, err = act(in)
+	}
+	if err != nil {
+		pr := s.problemOf(err, "")
+		if pr.Code == duban.EINTERNAL {
+			s.log.Error("bulk item failed", "instance", id, "err", err)
+		}
+		res.Status, res.Error = pr.Status, &pr
+		return res
+	}
+	res.Status, res.Task = fiber.StatusOK, &v
+	return res
 }
 
 func bulkKey(key, instanceID string) string {

@@ -312,7 +312,7 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 			return err
 		}
 		title = "逾期任务"
-		header = []string{"任务编号", "章节", "任务", "周期", "单位代码", "单位", "层级", "状态", "截止时间", "逾期天数", "当前审批步骤", "已升级次数"}
+		header = []string{"任务编号", "章节", "任务", "周期", "单位代码", "单位", "层级", "状态", "截止时间", "逾期天数", "当前审批步骤", "已升级次数", "催办次数", "最近催办"}
 		now := s.planNow()
 		f.Limit = 500
 		for len(rows) < maxExportRows {
@@ -326,8 +326,12 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 				if v.CurrentStep > 0 {
 					step = fmt.Sprintf("%d/%d", v.CurrentStep, v.StepCount)
 				}
+				urged := ""
+				if v.LastUrgedAt != nil {
+					urged = v.LastUrgedAt.In(duban.Shanghai).Format("2006-01-02 15:04")
+				}
 				rows = append(rows, []any{v.ID, v.Section, v.Title, v.PeriodLabel, v.Unit.Code, v.Unit.Name, v.Unit.LevelLabel, v.StatusLabel,
-					v.Due.In(duban.Shanghai).Format("2006-01-02 15:04"), v.DaysLate, step, v.Escalation})
+					v.Due.In(duban.Shanghai).Format("2006-01-02 15:04"), v.DaysLate, step, v.Escalation, v.UrgeCount, urged})
 			}
 			if len(page) < f.Limit {
 				break

@@ -33,8 +33,8 @@ func (p *principal) canSee(in store.Instance) bool {
 		if org.Contains(u, in.UnitCode) || in.Spec.ExtensionUnit == u {
 			return true
 		}
-		for _, st := range in.Spec.Approval {
-			if st.Unit == u {
+		for _, st := range in.ApprovalChain() {
+			if st.Signs(u) || (st.Assignee != nil && st.Assignee.UserID == p.User.ID) {
 				return true
 			}
 		}

@@ -68,7 +68,11 @@ func (s *server) act(c *fiber.Ctx, action duban.Action, read func(p *principal, 
 	if err != nil {
 		return err
 	}
-	view, err := s.actOn(c.UserContext(), p, in.ID, action, key, req)
+	actor, err := s.actorFor(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	view, err := s.actOn(c.UserContext(), p, actor, in.ID, action, key, req)
 	if err != nil {
 		return err
 	}
@@ -79,8 +83,8 @@ func (s *server) act(c *fiber.Ctx, action duban.Action, read func(p *principal, 
 // actOn sends one action for p to a task's workflow and reads the task
 // back. The workflow records the transition before the Update completes,
 // so the row read here already shows it.
-func (s *server) actOn(ctx context.Context, p *principal, id string, action duban.Action, key string, req duban.Input) (taskView, error) {
-	err := s.Engine.Act(ctx, id, updateID(p.User.ID, action, key), action, p.actor(), req)
+func (s *server) actOn(ctx context.Context, p *principal, actor duban.Actor, id string, action duban.Action, key string, req duban.Input) (taskView, error) {
+	err := s.Engine.Act(ctx, id, updateID(p.User.ID, action, key), action, actor, req)
 	s.metrics.decisions.WithLabelValues(string(action), outcome(err)).Inc()
 	if err != nil {
 		return taskView{}, err
@@ -241,10 +245,13 @@ type decisionRequest struct {
 	Step    *int   `json:"step"`
 	Approve *bool  `json:"approve"`
 	Reason  string `json:"reason" text:"multiline"`
+	// ReturnTo, on a return, is the earlier step to send the task back to
+	// (退回到指定步骤); absent or 0, back to the unit.
+	ReturnTo int `json:"return_to"`
 }
 
 func (r *decisionRequest) input() duban.Input {
-	in := duban.Input{Reason: strings.TrimSpace(r.Reason)}
+	in := duban.Input{Reason: strings.TrimSpace(r.Reason), ReturnTo: r.ReturnTo}
 	if r.Step != nil {
 		in.Step = *r.Step
 	}
@@ -343,6 +350,168 @@ func (s *server) cancel(c *fiber.Ctx) error {
 	return s.act(c, duban.ActionCancel, func(*principal, store.Instance) (duban.Input, error) {
 		return decodeAction[*cancelRequest](s, c)
 	})
+}
+
+type urgeRequest struct {
+	Note          string `json:"note" text:"multiline"`
+	WithApprovers bool   `json:"with_approvers"`
+}
+
+func (r *urgeRequest) input() duban.Input {
+	return duban.Input{Note: strings.TrimSpace(r.Note), WithApprovers: r.WithApprovers}
+}
+
+func (r *urgeRequest) validate() error { return checkAction(duban.ActionUrge, r.input()) }
+
+// urge presses the unit to act (催办): its officials (and, if asked, its
+// approvers) hear it as urgent on every channel they use.
+func (s *server) urge(c *fiber.Ctx) error {
+	return s.act(c, duban.ActionUrge, func(*principal, store.Instance) (duban.Input, error) {
+		if len(c.Body()) == 0 {
+			return duban.Input{}, nil // a note is optional
+		}
+		return decodeAction[*urgeRequest](s, c)
+	})
+}
+
+type withdrawRequest struct {
+	Reason string `json:"reason" text:"multiline"`
+}
+
+func (r *withdrawRequest) input() duban.Input {
+	return duban.Input{Reason: strings.TrimSpace(r.Reason)}
+}
+
+func (r *withdrawRequest) validate() error { return checkAction(duban.ActionWithdraw, r.input()) }
+
+// withdraw takes a submission back while its step is undecided (撤回).
+func (s *server) withdraw(c *fiber.Ctx) error {
+	return s.act(c, duban.ActionWithdraw, func(*principal, store.Instance) (duban.Input, error) {
+		if len(c.Body()) == 0 {
+			return duban.Input{}, nil
+		}
+		return decodeAction[*withdrawRequest](s, c)
+	})
+}
+
+type handOverRequest struct {
+	Step     *int   `json:"step"`
+	ToUserID int64  `json:"to_user_id"`
+	ToParent bool   `json:"to_parent"`
+	Reason   string `json:"reason" text:"multiline"`
+}
+
+func (r *handOverRequest) validate() error {
+	var shape []input.FieldError
+	if r.Step == nil {
+		shape = append(shape, input.FieldError{Field: "step", Message: "必填：转交的步骤（从 1 开始）"})
+	}
+	if (r.ToUserID != 0) == r.ToParent {
+		shape = append(shape, input.FieldError{Field: "to_user_id", Message: "请选择转交给本单位的另一位审核人，或转交上一级单位"})
+	}
+	if len(shape) > 0 {
+		return input.Invalid(duban.ActionHandOver.Label()+"内容有误", shape...)
+	}
+	in := duban.Input{Step: *r.Step, Reason: strings.TrimSpace(r.Reason), ToUnit: &duban.Signer{}}
+	return checkAction(duban.ActionHandOver, in)
+}
+
+// handOver hands the step waiting to a colleague approver, or to the unit
+// above (转交).
+func (s *server) handOver(c *fiber.Ctx) error {
+	return s.act(c, duban.ActionHandOver, func(p *principal, in store.Instance) (duban.Input, error) {
+		var req handOverRequest
+		if err := s.decodeJSON(c, &req); err != nil {
+			return duban.Input{}, err
+		}
+		out := duban.Input{Step: *req.Step, Reason: strings.TrimSpace(req.Reason)}
+		ctx := c.UserContext()
+		if req.ToParent {
+			parent := duban.ParentCode(p.unit())
+			if parent == "" {
+				return out, input.Invalid("转交内容有误", input.FieldError{Field: "to_parent", Message: "没有上一级单位"})
+			}
+			out.ToUnit = &duban.Signer{Unit: parent, UnitName: s.unitName(ctx, parent)}
+			return out, nil
+		}
+		to, err := s.colleague(ctx, p.unit(), req.ToUserID, duban.RoleApprover)
+		if err != nil {
+			return out, input.Invalid("转交内容有误", input.FieldError{Field: "to_user_id", Message: "只能转交给本单位的另一位审核人"})
+		}
+		out.To = &to
+		return out, nil
+	})
+}
+
+type signerRequest struct {
+	Step     *int   `json:"step"`
+	UnitCode string `json:"unit_code"`
+	Before   bool   `json:"before"`
+	Reason   string `json:"reason" text:"multiline"`
+}
+
+func (r *signerRequest) validate() error {
+	if r.Step == nil {
+		return input.Invalid(duban.ActionAddSigner.Label()+"内容有误", input.FieldError{Field: "step", Message: "必填：加签所在的步骤（从 1 开始）"})
+	}
+	var unit *duban.Signer
+	if r.UnitCode != "" {
+		unit = &duban.Signer{Unit: r.UnitCode}
+	}
+	return checkAction(duban.ActionAddSigner, duban.Input{Step: *r.Step, ToUnit: unit, Before: r.Before, Reason: strings.TrimSpace(r.Reason)})
+}
+
+// addSigner inserts a step for a peer unit or the unit above, before or
+// after the approver's own (加签).
+func (s *server) addSigner(c *fiber.Ctx) error {
+	return s.act(c, duban.ActionAddSigner, func(p *principal, in store.Instance) (duban.Input, error) {
+		var req signerRequest
+		if err := s.decodeJSON(c, &req); err != nil {
+			return duban.Input{}, err
+		}
+		h, err := s.units.get(c.UserContext())
+		if err != nil {
+			return duban.Input{}, err
+		}
+		u, ok := h.Get(req.UnitCode)
+		if !ok {
+			return duban.Input{}, input.Invalid("加签内容有误", input.FieldError{Field: "unit_code", Message: "单位不存在"})
+		}
+		return duban.Input{Step: *req.Step, ToUnit: &duban.Signer{Unit: u.Code, UnitName: u.Name}, Before: req.Before, Reason: strings.TrimSpace(req.Reason)}, nil
+	})
+}
+
+type assigneeRequest struct {
+	UserID *int64 `json:"user_id"`
+}
+
+// nameAssignee names a colleague the task's 承办人 (user_id null clears):
+// reminders reach them first, lists show them.
+func (s *server) nameAssignee(c *fiber.Ctx) error {
+	return s.act(c, duban.ActionNameAssignee, func(p *principal, in store.Instance) (duban.Input, error) {
+		var req assigneeRequest
+		if err := s.decodeJSON(c, &req); err != nil {
+			return duban.Input{}, err
+		}
+		if req.UserID == nil {
+			return duban.Input{}, nil
+		}
+		to, err := s.colleague(c.UserContext(), in.UnitCode, *req.UserID, duban.RoleOfficial)
+		if err != nil {
+			return duban.Input{}, input.Invalid("指定承办人内容有误", input.FieldError{Field: "user_id", Message: "承办人应为" + in.UnitName + "的承办人"})
+		}
+		return duban.Input{To: &to}, nil
+	})
+}
+
+// colleague is an active user of a unit holding a role, as an actor; any
+// other id (another unit's, a disabled account, none) is the same error.
+func (s *server) colleague(ctx context.Context, unit string, id int64, role duban.Role) (duban.Actor, error) {
+	u, err := s.DB.UserByID(ctx, id)
+	if err != nil || u.Disabled || u.UnitCode != unit || !hasRole(u.Roles, role) {
+		return duban.Actor{}, notFound("用户")
+	}
+	return u.Actor(), nil
 }
 
 // actionTarget is the caller and the instance they act on, 404 when out of

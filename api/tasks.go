@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -79,6 +80,24 @@ type taskView struct {
 	LastReason string `json:"last_reason,omitempty"`
 	// Extension is the pending extension request, if any.
 	Extension *extensionView `json:"extension,omitempty"`
+	// How often the task was urged (催办), and when last.
+	UrgeCount   int        `json:"urge_count"`
+	LastUrgedAt *time.Time `json:"last_urged_at,omitempty"`
+	// Assignee is the 承办人 the unit named.
+	Assignee *duban.Person `json:"assignee,omitempty"`
+	// WaitingUnits are the units the step waiting waits on (several in
+	// 会签/或签); WaitingFor the one approver it was handed to.
+	WaitingUnits []unitRef   `json:"waiting_units,omitempty"`
+	WaitingFor   *unitPerson `json:"waiting_for,omitempty"`
+	// JointStep says the step waiting is signed by several units or
+	// approvers together (会签/或签).
+	JointStep bool `json:"joint_step,omitempty"`
+}
+
+// unitPerson is a person named on a task.
+type unitPerson struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 func (s *server) taskView(in store.Instance, now time.Time) taskView {
@@ -116,9 +135,21 @@ func (s *server) taskView(in store.Instance, now time.Time) taskView {
 		v.Light = lightGreen
 	}
 	v.LightLabel = lightLabels[v.Light]
-	if in.ApproverUnit != nil && in.CurrentStep >= 1 && in.CurrentStep <= len(in.Spec.Approval) {
-		st := in.Spec.Approval[in.CurrentStep-1]
+	v.UrgeCount, v.LastUrgedAt, v.Assignee = in.UrgeCount, in.LastUrgedAt, in.Assignee
+	if chain := in.ApprovalChain(); in.ApproverUnit != nil && in.CurrentStep >= 1 && in.CurrentStep <= len(chain) {
+		st := chain[in.CurrentStep-1]
 		v.ApproverUnit = &unitRef{Code: st.Unit, Name: st.UnitName}
+		v.JointStep = len(st.Signers) > 0
+		for _, sg := range st.SignerList() {
+			for _, w := range in.WaitingUnits {
+				if w == sg.Unit {
+					v.WaitingUnits = append(v.WaitingUnits, unitRef{Code: sg.Unit, Name: sg.UnitName})
+				}
+			}
+		}
+		if st.Assignee != nil {
+			v.WaitingFor = &unitPerson{ID: st.Assignee.UserID, Name: st.Assignee.Name}
+		}
 	}
 	if in.StepDue != nil && in.Status == duban.StatusSubmitted {
 		secs := int64(in.StepDue.Sub(now).Seconds())
@@ -220,16 +251,29 @@ func statusParam(c *fiber.Ctx) ([]duban.Status, error) {
 
 // chainStep is one step of the approval chain as the detail page shows it.
 type chainStep struct {
-	Step        int          `json:"step"`
-	Unit        unitRef      `json:"unit"`
-	SLA         duban.Offset `json:"sla"`
-	State       string       `json:"state"` // pending, waiting, approved, rejected
-	StateLabel  string       `json:"state_label"`
-	DecidedBy   string       `json:"decided_by,omitempty"`
-	DecidedUnit string       `json:"decided_unit,omitempty"`
-	DecidedAt   *time.Time   `json:"decided_at,omitempty"`
-	Reason      string       `json:"reason,omitempty"`
-	Due         *time.Time   `json:"due,omitempty"` // SLA end, for the step waiting
+	Step       int          `json:"step"`
+	Unit       unitRef      `json:"unit"`
+	SLA        duban.Offset `json:"sla"`
+	State      string       `json:"state"` // pending, waiting, approved, rejected, returned
+	StateLabel string       `json:"state_label"`
+	// Signers, Mode: a step several units sign (会签 all, 或签 any), with
+	// the signatures it has so far.
+	Signers   []unitRef     `json:"signers,omitempty"`
+	Mode      string        `json:"mode,omitempty"`
+	ModeLabel string        `json:"mode_label,omitempty"`
+	Signed    []signatureOf `json:"signed,omitempty"`
+	// Assignee is the one approver the step was handed to.
+	Assignee *unitPerson `json:"assignee,omitempty"`
+	// Added says an approver inserted the step (加签): who, and why.
+	AddedBy     string `json:"added_by,omitempty"`
+	AddedReason string `json:"added_reason,omitempty"`
+	// ReturnedTo is the step this one sent the task back to (退回到指定步骤).
+	ReturnedTo  int        `json:"returned_to,omitempty"`
+	DecidedBy   string     `json:"decided_by,omitempty"`
+	DecidedUnit string     `json:"decided_unit,omitempty"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	Due         *time.Time `json:"due,omitempty"` // SLA end, for the step waiting
 }
 
 var stepLabels = map[string]string{"pending": "未开始", "waiting": "待审批", "approved": "已通过", "rejected": "已退回"}
@@ -243,6 +287,8 @@ type decisionView struct {
 	UnitCode string    `json:"unit_code"`
 	At       time.Time `json:"at"`
 	Reason   string    `json:"reason,omitempty"`
+	// ReturnedTo is the earlier step a return sent the task back to.
+	ReturnedTo int `json:"returned_to,omitempty"`
 }
 
 // extensionView is a pending extension request. Lists leave out the
@@ -329,39 +375,87 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 	for _, f := range files {
 		d.Evidence = append(d.Evidence, evidenceView{Evidence: f, URL: "/api/v1/tasks/" + url.PathEscape(in.ID) + "/evidence/" + f.SHA256})
 	}
-	// The chain of the current round: decisions after the latest submission.
-	round := map[int]store.Event{}
-	for _, e := range timeline {
-		switch e.Kind {
-		case duban.EventSubmitted:
-			round = map[int]store.Event{}
-		case duban.EventApproved, duban.EventCompleted, duban.EventRejected:
-			round[e.Step] = e
-			d.Decisions = append(d.Decisions, decisionView{Step: e.Step, Approve: e.Kind != duban.EventRejected, Label: e.KindLabel,
-				Actor: e.ActorName, UnitCode: e.ActorUnit, At: e.At, Reason: e.Reason})
-		}
-	}
-	for i, st := range sp.Approval {
-		step := chainStep{Step: i + 1, Unit: unitRef{Code: st.Unit, Name: st.UnitName}, SLA: st.SLA, State: "pending"}
-		if e, ok := round[i+1]; ok {
-			step.State = "approved"
-			if e.Kind == duban.EventRejected {
-				step.State = "rejected"
-			}
-			at := e.At
-			step.DecidedBy, step.DecidedUnit, step.DecidedAt, step.Reason = e.ActorName, e.ActorUnit, &at, e.Reason
-		} else if in.Status == duban.StatusSubmitted && in.CurrentStep == i+1 {
-			step.State, step.Due = "waiting", in.StepDue
-		}
-		step.StateLabel = stepLabels[step.State]
-		d.Chain = append(d.Chain, step)
-	}
+	d.Chain, d.Decisions = s.chainCard(in, timeline)
 	if d.Extension != nil {
 		decider := d.ExtensionUnit
 		d.Extension.Decider = &decider
 	}
 	d.Actions = actionsFor(p, in)
 	return d, nil
+}
+
+// chainCard is the approval chain as the task page shows it, and the
+// decisions made: the chain of the current round (decisions after the
+// latest submission; a return to an earlier step undoes the decisions from
+// that step on).
+func (s *server) chainCard(in store.Instance, timeline []store.Event) ([]chainStep, []decisionView) {
+	decisions := []decisionView{}
+	round := map[int]store.Event{}
+	returnedTo := map[int]int{}
+	for _, e := range timeline {
+		switch e.Kind {
+		case duban.EventSubmitted:
+			round, returnedTo = map[int]store.Event{}, map[int]int{}
+		case duban.EventReturned:
+			for step := range round {
+				if step >= e.ToStep {
+					delete(round, step)
+				}
+			}
+			returnedTo[e.Step] = e.ToStep
+		}
+		switch e.Kind {
+		case duban.EventApproved, duban.EventCompleted, duban.EventRejected, duban.EventReturned, duban.EventSigned:
+			if e.Kind != duban.EventReturned {
+				round[e.Step] = e
+			}
+			actor := e.ActorName
+			if e.OnBehalfOf != nil {
+				actor = fmt.Sprintf("%s（代%s）", e.ActorName, e.OnBehalfOf.Name)
+			}
+			decisions = append(decisions, decisionView{Step: e.Step, Approve: e.Kind != duban.EventRejected && e.Kind != duban.EventReturned,
+				Label: e.KindLabel, Actor: actor, UnitCode: e.ActorUnit, At: e.At, Reason: e.Reason, ReturnedTo: e.ToStep})
+		}
+	}
+	var out []chainStep
+	for i, st := range in.ApprovalChain() {
+		step := chainStep{Step: i + 1, Unit: unitRef{Code: st.Unit, Name: st.UnitName}, SLA: st.SLA, State: "pending", ReturnedTo: returnedTo[i+1]}
+		if len(st.Signers) > 0 {
+			step.Mode, step.ModeLabel = string(st.Mode), st.Mode.Label()
+			for _, sg := range st.Signers {
+				step.Signers = append(step.Signers, unitRef{Code: sg.Unit, Name: sg.UnitName})
+			}
+		}
+		if st.Assignee != nil {
+			step.Assignee = &unitPerson{ID: st.Assignee.UserID, Name: st.Assignee.Name}
+		}
+		if st.Added != nil {
+			step.AddedBy, step.AddedReason = st.Added.By, st.Added.Reason
+		}
+		waiting := in.Status == duban.StatusSubmitted && in.CurrentStep == i+1
+		if e, ok := round[i+1]; ok && !(waiting && e.Kind == duban.EventSigned) {
+			step.State = "approved"
+			if e.Kind == duban.EventRejected {
+				step.State = "rejected"
+			}
+			at := e.At
+			step.DecidedBy, step.DecidedUnit, step.DecidedAt, step.Reason = e.ActorName, e.ActorUnit, &at, e.Reason
+		} else if waiting {
+			step.State, step.Due = "waiting", in.StepDue
+			for _, sig := range in.Signed {
+				step.Signed = append(step.Signed, signatureOf{Name: sig.Name, Unit: sig.UnitCode})
+			}
+		}
+		step.StateLabel = stepLabels[step.State]
+		out = append(out, step)
+	}
+	return out, decisions
+}
+
+// signatureOf is one signature a step waiting has (会签).
+type signatureOf struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
 }
 
 // actionsFor lists what the caller may do to the task now, as the
@@ -374,7 +468,7 @@ func actionsFor(p *principal, in store.Instance) []duban.Action {
 // factsOf is what the lifecycle table needs of a task, from its row.
 func factsOf(in store.Instance) duban.Facts {
 	return duban.Facts{Spec: &in.Spec, Status: in.Status, Due: in.Due, Step: in.CurrentStep,
-		Progress: in.Progress, ProgressBase: in.ProgressBase, Extension: in.Extension}
+		Progress: in.Progress, ProgressBase: in.ProgressBase, Extension: in.Extension, Chain: in.Chain, Signed: in.Signed}
 }
 
 // getTimeline returns a task's events in order.

@@ -149,7 +149,7 @@ func TestTaskDetailAndTimeline(t *testing.T) {
 		require.Equal(t, "未开始", step["state_label"])
 	}
 	require.Equal(t, "长沙市", d["extension_unit"].(map[string]any)["name"])
-	require.ElementsMatch(t, []any{"report_progress", "submit", "request_extension"}, d["actions"])
+	require.ElementsMatch(t, []any{"report_progress", "submit", "request_extension", "name_assignee"}, d["actions"])
 	tl := d["timeline"].([]any)
 	require.Equal(t, "任务下达", tl[0].(map[string]any)["kind_label"])
 
@@ -160,9 +160,9 @@ func TestTaskDetailAndTimeline(t *testing.T) {
 		kinds = append(kinds, e.(map[string]any)["kind"].(string))
 	}
 	require.Equal(t, []string{"assigned", "overdue", "escalated"}, kinds)
-	// A supervisor sees but may not act.
+	// A supervisor sees, and may only urge.
 	d = f.as(t, "changsha-supervisor", "GET", taskPath("2021/2.1/430102"), nil).json(t)
-	require.Empty(t, d["actions"])
+	require.Equal(t, []any{"urge"}, d["actions"])
 
 	// The id must be percent-encoded; a raw path is no route.
 	f.as(t, "furong-official", "GET", "/api/v1/tasks/2021/2.1/430102", nil).problem(t, 404, "not_found")

@@ -22,6 +22,10 @@ type Info struct {
 	NewDue     *time.Time
 	Offset     *duban.Offset
 	Actor      string
+	Note       string // an urge's note
+	ToStep     int    // the step a return sent the task back to
+	Person     string // who a step was handed to, or was named 承办人
+	Mentioned  string // a comment's text, for an @mention
 }
 
 // Message is a rendered notice.
@@ -125,6 +129,24 @@ func render(kind duban.EventKind, in Info) Message {
 		return Message{Title: "不同意延期：" + in.Title, Body: fmt.Sprintf("%s的延期申请未获同意，理由：%s", subject, in.Reason)}
 	case duban.EventCancelled:
 		return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s已被撤销，理由：%s", subject, in.Reason)}
+	case duban.EventUrged:
+		body := fmt.Sprintf("%s收到%s的催办，截止日期 %s，请抓紧办理。", subject, in.Actor, day(in.Due))
+		if in.Note != "" {
+			body += "催办意见：" + in.Note
+		}
+		return Message{Title: "催办：" + in.Title, Body: body}
+	case duban.EventWithdrawn:
+		return Message{Title: "已撤回：" + in.Title, Body: fmt.Sprintf("%s的报送已由%s撤回，第 %d 步不再等待审批。", subject, in.Actor, in.Step)}
+	case duban.EventReturned:
+		return Message{Title: "退回重审：" + in.Title, Body: fmt.Sprintf("%s被退回到第 %d 步重新审批，理由：%s", subject, in.ToStep, in.Reason)}
+	case duban.EventHandedOver:
+		return Message{Title: "转交审批：" + in.Title, Body: fmt.Sprintf("%s第 %d 步审批已由%s转交，请审批。", subject, in.Step, in.Actor)}
+	case duban.EventSignerAdded:
+		return Message{Title: "加签审批：" + in.Title, Body: fmt.Sprintf("%s经%s加签，请审批第 %d 步，理由：%s", subject, in.Actor, in.Step, in.Reason)}
+	case duban.EventAssigneeNamed:
+		return Message{Title: "指定承办：" + in.Title, Body: fmt.Sprintf("%s已指定由%s承办，截止日期 %s。", subject, in.Person, day(in.Due))}
+	case duban.EventCommented:
+		return Message{Title: "讨论提及：" + in.Title, Body: fmt.Sprintf("%s在%s的讨论中提到了您：%s", in.Actor, subject, in.Mentioned)}
 	}
 	return Message{Title: kind.Label() + "：" + in.Title, Body: subject + kind.Label()}
 }

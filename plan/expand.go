@@ -230,6 +230,19 @@ func instanceBase(p *Plan, h *org.Hierarchy, st SectionTemplate, u org.Unit, yea
 			return spec, fmt.Errorf("approval step %q has no unit above %s", s.Approver, u.Code)
 		}
 		step := duban.ApprovalStep{Unit: approver.Code, UnitName: approver.Name, SLA: s.SLA.Duban()}
+		if len(s.With) > 0 || s.Signatures > 1 {
+			step.Mode = s.Sign
+			step.Signers = []duban.Signer{{Unit: approver.Code, UnitName: approver.Name, Required: s.Signatures}}
+			for _, r := range s.With {
+				w, ok := resolveUnit(h, r, u)
+				if !ok {
+					return spec, fmt.Errorf("approval step signer %q has no unit above %s", r, u.Code)
+				}
+				if !step.Signs(w.Code) {
+					step.Signers = append(step.Signers, duban.Signer{Unit: w.Code, UnitName: w.Name, Required: s.Signatures})
+				}
+			}
+		}
 		for _, r := range s.Reminders {
 			step.Reminders = append(step.Reminders, r.Duban())
 		}
@@ -237,6 +250,7 @@ func instanceBase(p *Plan, h *org.Hierarchy, st SectionTemplate, u org.Unit, yea
 		step.Escalation = resolveLadder(h, p.Ladders[s.Escalation], approver)
 		spec.Approval = append(spec.Approval, step)
 	}
+	spec.NoAddSigner = t.AddSigner != nil && !*t.AddSigner
 	if parent, ok := h.Parent(u.Code); ok {
 		spec.ExtensionUnit = parent.Code
 	} else {

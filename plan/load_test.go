@@ -302,3 +302,81 @@ func TestControlCharactersInPlanTextsAreErrors(t *testing.T) {
 		t.Errorf("no error naming NUL at line %d: %v", at+1, errs)
 	}
 }
+
+// TestSignTogetherInPlanChains: a step may name more signing units (with),
+// how many approvers of each (signatures), and how they sign (sign: all
+// 会签, any 或签); mistakes are errors at their line.
+func TestSignTogetherInPlanChains(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(step string) []byte {
+		return []byte(strings.Replace(string(data), "    - {approver: parent, sla: 5wd}", step, 1))
+	}
+	p, errs := parse(t, "joint.yaml", with("    - {approver: parent, with: [province], sign: all, sla: 5wd}"))
+	if errs != nil {
+		t.Fatalf("joint step refused: %v", errs)
+	}
+	specs, err := plan.Expand(p, hunan, 2021)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, s := range specs {
+		if s.UnitCode == "430102" && len(s.Approval) == 3 {
+			st := s.Approval[1]
+			if st.Mode != "all" || len(st.Signers) != 2 || st.Signers[0].Unit != "4301" || st.Signers[1].Unit != "43" {
+				t.Fatalf("step 2 of %s: %+v", s.ID, st)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no county instance expanded")
+	}
+
+	for _, c := range []struct{ step, field, want string }{
+		{"    - {approver: parent, with: [province], sla: 5wd}", ".sign", "须写明签署方式"},
+		{"    - {approver: parent, with: [province], sign: most, sla: 5wd}", ".sign", "all（会签）或 any（或签）"},
+		{"    - {approver: parent, with: [parent], sign: all, sla: 5wd}", ".with[0]", "重复"},
+		{"    - {approver: parent, with: [mayor], sign: all, sla: 5wd}", ".with[0]", "会签单位"},
+		{"    - {approver: parent, signatures: 9, sign: all, sla: 5wd}", ".signatures", "1 到 5"},
+		{"    - {approver: parent, sign: any, sla: 5wd}", ".sign", "不需要签署方式"},
+	} {
+		_, errs := parse(t, "bad.yaml", with(c.step))
+		ok := false
+		for _, e := range errs {
+			if e.Line == 22 && strings.HasSuffix(e.Field, c.field) && strings.Contains(e.Message, c.want) {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("%s: want an error at line 22 on %s saying %q, got %v", c.step, c.field, c.want, errs)
+		}
+	}
+}
+
+// TestTemplateMayForbidAddingSigners: add_signer: false reaches every
+// instance of the template.
+func TestTemplateMayForbidAddingSigners(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(data), "        evidence:", "        add_signer: false\n        evidence:", 1)
+	p, errs := parse(t, "no-add.yaml", []byte(src))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	specs, err := plan.Expand(p, hunan, 2021)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := p.Sections[0].Templates[0].ID
+	for _, s := range specs {
+		if (s.TemplateID == first) != s.NoAddSigner {
+			t.Fatalf("%s: NoAddSigner = %v", s.ID, s.NoAddSigner)
+		}
+	}
+}

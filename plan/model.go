@@ -68,6 +68,9 @@ type Template struct {
 	// defaults for the levels it names.
 	Approval map[duban.Level]string `yaml:"approval,omitempty" json:"approval,omitempty"`
 	Evidence Evidence               `yaml:"evidence" json:"evidence"`
+	// AddSigner false forbids approvers to insert steps (加签) into this
+	// template's chains; they may by default.
+	AddSigner *bool `yaml:"add_signer,omitempty" json:"add_signer,omitempty"`
 }
 
 // Responsible says who carries the obligation: every unit at some levels,
@@ -139,6 +142,14 @@ type ApprovalStep struct {
 	SLA        Offset   `yaml:"sla" json:"sla"`
 	Reminders  []Offset `yaml:"reminders,omitempty" json:"reminders,omitempty"`
 	Escalation string   `yaml:"escalation,omitempty" json:"escalation,omitempty"` // a ladder name
+	// With names more units who sign this step beside Approver, and Sign
+	// how: all (会签: every unit must approve; one return returns the task)
+	// or any (或签: the first approval completes the step).
+	With []Relative     `yaml:"with,omitempty" json:"with,omitempty"`
+	Sign duban.SignMode `yaml:"sign,omitempty" json:"sign,omitempty"`
+	// Signatures is how many different approvers of each signing unit must
+	// approve (default 1): several approvers of one unit signing together.
+	Signatures int `yaml:"signatures,omitempty" json:"signatures,omitempty"`
 }
 
 // EscalationStep in a named ladder: after the deadline (or SLA) is passed by

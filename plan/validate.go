@@ -140,6 +140,7 @@ func (v *validator) chains() {
 			sla := s.SLA
 			v.reminders(sp+".reminders", s.Reminders, &sla)
 			v.ladderRef(sp+".escalation", s.Escalation)
+			v.signing(sp, s)
 		}
 	}
 }
@@ -422,6 +423,30 @@ func (v *validator) approvalMap(path string, m map[duban.Level]string) {
 		default:
 			v.climbs(ap, name, l)
 		}
+	}
+}
+
+// signing checks a step's 会签/或签: the units beside the approver, how
+// they sign, how many approvers of each.
+func (v *validator) signing(sp string, s ApprovalStep) {
+	seen := map[Relative]bool{s.Approver: true}
+	for i, r := range s.With {
+		wp := fmt.Sprintf("%s.with[%d]", sp, i)
+		v.relative(wp, r, "会签单位")
+		if seen[r] {
+			v.report(wp, "签署单位 %s 重复", r)
+		}
+		seen[r] = true
+	}
+	switch {
+	case s.Signatures < 0 || s.Signatures > 5:
+		v.report(sp+".signatures", "每个单位的签署人数 %d 无效：应为 1 到 5", s.Signatures)
+	case s.Sign != "" && s.Sign != duban.SignAll && s.Sign != duban.SignAny:
+		v.report(sp+".sign", "签署方式 %q 无效：应为 all（会签）或 any（或签）", s.Sign)
+	case s.Sign == "" && (len(s.With) > 0 || s.Signatures > 1):
+		v.report(sp+".sign", "有多个签署单位或签署人时须写明签署方式 sign：all（会签，全部同意）或 any（或签，一人同意即可）")
+	case s.Sign != "" && len(s.With) == 0 && s.Signatures <= 1:
+		v.report(sp+".sign", "只有一个签署人时不需要签署方式 sign")
 	}
 }
 

@@ -144,6 +144,15 @@ func transitionAudit(tr duban.Transition, spec duban.TaskSpec) (AuditEntry, erro
 	if tr.Kind == duban.EventProgress || tr.Kind == duban.EventSubmitted {
 		detail["progress"] = tr.Projection.Progress
 	}
+	if tr.ToStep != 0 {
+		detail["to_step"] = tr.ToStep
+	}
+	if tr.Person != nil {
+		detail["person"] = tr.Person
+	}
+	if ob := tr.Actor.OnBehalfOf; ob != nil {
+		detail["on_behalf_of"] = ob.Person()
+	}
 	return NewAuditEntry(tr.Actor, "task."+string(tr.Kind), spec.UnitCode, tr.InstanceID, detail)
 }
 

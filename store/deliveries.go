@@ -334,7 +334,10 @@ func (db *DB) DeliveryFailures(ctx context.Context, since time.Time) ([]Delivery
 // hears once per channel. SMS rows keep the notice's facts for the
 // template. Whether a row goes out now, waits for quiet hours to end or for
 // a digest is decided when it is dispatched (notify.Dispatcher).
-func queueOutbox(batch *pgx.Batch, tr duban.Transition, kind duban.EventKind, msg message.Message, urgent bool, unit string, roles []string) {
+//
+// An urge (催办) goes out on every channel the person has, whatever kinds
+// they chose for each.
+func queueOutbox(batch *pgx.Batch, tr duban.Transition, kind duban.EventKind, msg message.Message, urgent bool, to duban.Recipients, roles []string) {
 	batch.Queue(`INSERT INTO deliveries (dedup_key, user_id, channel, target, instance_id, seq, kind, urgent, title, body, event_at, facts)
 		SELECT $1::text || '#' || $2::bigint::text || '#' || u.id::text || '#' || c.channel, u.id, c.channel, c.target,
 			$1, $2, $3, $4, $5, $6, $7, CASE WHEN c.channel = 'sms' THEN $10::jsonb END
@@ -346,10 +349,10 @@ func queueOutbox(batch *pgx.Batch, tr duban.Transition, kind duban.EventKind, ms
 			('dingtalk', coalesce(p.dingtalk_userid, ''), p.dingtalk_kinds),
 			('wecom', coalesce(p.wecom_userid, ''), p.wecom_kinds),
 			('sms', CASE WHEN p.sms THEN p.mobile ELSE '' END, p.sms_kinds)) AS c (channel, target, kinds)
-		WHERE u.unit_code = $8 AND u.roles && $9::text[] AND NOT u.disabled
-			AND c.target <> '' AND (c.kinds IS NULL OR $3 = ANY (c.kinds))
+		WHERE u.unit_code = $8 AND u.roles && $9::text[] AND NOT u.disabled AND ($11::bigint = 0 OR u.id = $11)
+			AND c.target <> '' AND (c.kinds IS NULL OR $3 = ANY (c.kinds) OR $3 = 'urged')
 		ON CONFLICT (dedup_key) DO NOTHING`,
-		tr.InstanceID, tr.Seq, string(kind), urgent, msg.Title, msg.Body, tr.At, unit, roles, msg.Facts)
+		tr.InstanceID, tr.Seq, string(kind), urgent, msg.Title, msg.Body, tr.At, to.Unit, roles, msg.Facts, to.UserID)
 }
 
 // PendingDeliveries reports, for each instance, whether its transition seq

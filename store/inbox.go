@@ -122,10 +122,20 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 		if kind == "" {
 			kind = tr.Kind
 		}
+		stepCount := tr.Projection.StepCount
+		if stepCount == 0 {
+			stepCount = len(s.Approval)
+		}
 		info := message.Info{
 			InstanceID: tr.InstanceID, Title: s.Title, UnitName: s.UnitName, Period: plan.PeriodLabel(s.Period),
-			Due: tr.Projection.Due, Step: tr.Projection.CurrentStep, StepCount: len(s.Approval), Reason: tr.Reason,
-			NewDue: tr.NewDue, Offset: n.Offset, Actor: tr.Actor.Name,
+			Due: tr.Projection.Due, Step: tr.Projection.CurrentStep, StepCount: stepCount, Reason: tr.Reason,
+			NewDue: tr.NewDue, Offset: n.Offset, Actor: tr.Actor.Name, Note: tr.Note, ToStep: tr.ToStep,
+		}
+		if tr.Person != nil {
+			info.Person = tr.Person.Name
+		}
+		if kind == duban.EventHandedOver || kind == duban.EventSignerAdded || kind == duban.EventWithdrawn {
+			info.Step = tr.Step
 		}
 		if info.Due.IsZero() {
 			info.Due = s.Due
@@ -141,10 +151,10 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 			}
 			batch.Queue(`INSERT INTO inbox (user_id, instance_id, seq, kind, title, body, urgent, dedup_key, at)
 				SELECT id, $1::text, $2::bigint, $3, $4, $5, $6, $1::text || '#' || $2::bigint::text || '#' || id::text, $7
-				FROM users WHERE unit_code = $8 AND roles && $9::text[] AND NOT disabled
+				FROM users WHERE unit_code = $8 AND roles && $9::text[] AND NOT disabled AND ($10::bigint = 0 OR id = $10)
 				ON CONFLICT (dedup_key) DO NOTHING`,
-				tr.InstanceID, tr.Seq, string(kind), msg.Title, msg.Body, n.Urgent, tr.At, r.Unit, roles)
-			queueOutbox(batch, tr, kind, msg, n.Urgent, r.Unit, roles)
+				tr.InstanceID, tr.Seq, string(kind), msg.Title, msg.Body, n.Urgent, tr.At, r.Unit, roles, r.UserID)
+			queueOutbox(batch, tr, kind, msg, n.Urgent, r, roles)
 		}
 	}
 }

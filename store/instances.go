@@ -161,14 +161,22 @@ func (db *DB) Overdue(ctx context.Context, f OverdueFilter) ([]Instance, error) 
 
 // WaitingApprovals lists instances whose current approval step is decided
 // by unit, the nearest SLA end first.
-func (db *DB) WaitingApprovals(ctx context.Context, unit string, after *Keyset, limit int) ([]Instance, error) {
+func (db *DB) WaitingApprovals(ctx context.Context, w Waiter, after *Keyset, limit int) ([]Instance, error) {
 	var q query
 	q.add("status = 'submitted'")
-	q.add("approver_unit = " + q.arg(unit))
+	q.add("waiting_units && " + q.arg(w.Units))
+	q.add("(waiting_user = 0 OR waiting_user = ANY(" + q.arg(w.UserIDs) + "))")
 	if after != nil {
 		q.add("(step_due_at, id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
 	}
 	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY step_due_at, id LIMIT `+q.arg(limitOf(limit)), q.args)
+}
+
+// Waiter is whose 待我审批 a list is: the approver's unit and id, and those
+// of the approvers whose delegations to them are in force.
+type Waiter struct {
+	Units   []string
+	UserIDs []int64
 }
 
 // WaitingExtensions lists open instances with an extension request that
@@ -221,29 +229,67 @@ type Instance struct {
 	ExtensionReason      string     `json:"extension_reason,omitempty"`
 	ExtensionRequestedBy string     `json:"extension_requested_by,omitempty"` // the requester's name
 	ExtensionRequestedAt *time.Time `json:"extension_requested_at,omitempty"`
+
+	// How often the task was urged (催办), and when last.
+	UrgeCount   int        `json:"urge_count"`
+	LastUrgedAt *time.Time `json:"last_urged_at,omitempty"`
+	// Assignee is the 承办人 the unit named, if any.
+	Assignee *duban.Person `json:"assignee,omitempty"`
+	// WaitingUnits are the units the step waiting waits on; WaitingUser the
+	// one approver it was handed to (0: any approver of those units).
+	WaitingUnits []string `json:"waiting_units,omitempty"`
+	WaitingUser  int64    `json:"waiting_user,omitempty"`
+	// Signed are the signatures the step waiting has so far.
+	Signed []duban.Actor `json:"signed,omitempty"`
+	// Chain is the approval chain once it changed; nil: the spec's.
+	Chain []duban.ApprovalStep `json:"chain,omitempty"`
+}
+
+// ApprovalChain is the chain as it now is.
+func (in Instance) ApprovalChain() []duban.ApprovalStep {
+	if in.Chain != nil {
+		return in.Chain
+	}
+	return in.Spec.Approval
 }
 
 // InstanceCols is the column list scanInstance reads, in order.
 const InstanceCols = `id, plan_id, year, template_id, section, title, kind, period, unit_code, unit_name, unit_level,
 	status, due_at, overdue_since, current_step, step_count, approver_unit, step_due_at, progress, progress_base,
 	escalation, extension_pending, seq, assigned_at, updated_at, completed_at, last_reason,
-	extension_new_due, extension_reason, extension_requested_by, extension_requested_at, spec`
+	extension_new_due, extension_reason, extension_requested_by, extension_requested_at, spec,
+	urge_count, last_urged_at, assignee_id, assignee_name, waiting_units, waiting_user, signed, chain`
 
 // ScanInstance reads a row selected with InstanceCols.
 func ScanInstance(row pgx.Row) (Instance, error) {
 	var in Instance
 	var kind, level, status string
-	var spec []byte
+	var spec, signed, chain []byte
+	var assigneeID *int64
+	var assigneeName string
 	err := row.Scan(&in.ID, &in.PlanID, &in.Year, &in.TemplateID, &in.Section, &in.Title, &kind, &in.Period, &in.UnitCode, &in.UnitName, &level,
 		&status, &in.Due, &in.OverdueSince, &in.CurrentStep, &in.StepCount, &in.ApproverUnit, &in.StepDue, &in.Progress, &in.ProgressBase,
 		&in.Escalation, &in.Extension, &in.Seq, &in.AssignedAt, &in.UpdatedAt, &in.CompletedAt, &in.LastReason,
-		&in.ExtensionNewDue, &in.ExtensionReason, &in.ExtensionRequestedBy, &in.ExtensionRequestedAt, &spec)
+		&in.ExtensionNewDue, &in.ExtensionReason, &in.ExtensionRequestedBy, &in.ExtensionRequestedAt, &spec,
+		&in.UrgeCount, &in.LastUrgedAt, &assigneeID, &assigneeName, &in.WaitingUnits, &in.WaitingUser, &signed, &chain)
 	if err != nil {
 		return in, err
 	}
 	in.Kind, in.UnitLevel, in.Status = duban.Kind(kind), duban.Level(level), duban.Status(status)
-	err = json.Unmarshal(spec, &in.Spec)
-	return in, err
+	if assigneeID != nil {
+		in.Assignee = &duban.Person{UserID: *assigneeID, Name: assigneeName, UnitCode: in.UnitCode}
+	}
+	for _, j := range []struct {
+		raw []byte
+		v   any
+	}{{spec, &in.Spec}, {signed, &in.Signed}, {chain, &in.Chain}} {
+		if len(j.raw) > 0 {
+			if err := json.Unmarshal(j.raw, j.v); err != nil {
+				return in, err
+			}
+		}
+	}
+	return in, nil
 }
 
 // Instance returns one instance row.

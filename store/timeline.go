@@ -26,6 +26,12 @@ type Event struct {
 	Reason     string          `json:"reason,omitempty"`
 	Note       string          `json:"note,omitempty"`
 	Data       json.RawMessage `json:"data,omitempty"`
+	// ToStep is the step a return sent the task back to; Person who a step
+	// was handed to or was named 承办人; OnBehalfOf the approver a delegate
+	// acted for. (From Data.)
+	ToStep     int           `json:"to_step,omitempty"`
+	Person     *duban.Person `json:"person,omitempty"`
+	OnBehalfOf *duban.Person `json:"on_behalf_of,omitempty"`
 }
 
 // Timeline returns an instance's events in order.
@@ -39,8 +45,21 @@ func (db *DB) Timeline(ctx context.Context, id string) ([]Event, error) {
 		var e Event
 		var kind, from, to string
 		err := r.Scan(&e.InstanceID, &e.Seq, &e.At, &kind, &e.ActorID, &e.ActorName, &e.ActorUnit, &from, &to, &e.Step, &e.Reason, &e.Note, &e.Data)
+		if err != nil {
+			return e, err
+		}
 		e.Kind, e.From, e.To = duban.EventKind(kind), duban.Status(from), duban.Status(to)
 		e.KindLabel = e.Kind.Label()
-		return e, err
+		if len(e.Data) > 2 {
+			var d struct {
+				ToStep     int           `json:"to_step"`
+				Person     *duban.Person `json:"person"`
+				OnBehalfOf *duban.Person `json:"on_behalf_of"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil {
+				e.ToStep, e.Person, e.OnBehalfOf = d.ToStep, d.Person, d.OnBehalfOf
+			}
+		}
+		return e, nil
 	})
 }

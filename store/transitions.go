@@ -118,6 +118,15 @@ func queueEvent(batch *pgx.Batch, tr duban.Transition) error {
 		data["progress"] = tr.Projection.Progress
 		data["progress_base"] = tr.Projection.ProgressBase
 	}
+	if tr.ToStep != 0 {
+		data["to_step"] = tr.ToStep
+	}
+	if tr.Person != nil {
+		data["person"] = tr.Person
+	}
+	if ob := tr.Actor.OnBehalfOf; ob != nil {
+		data["on_behalf_of"] = ob.Person()
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
@@ -197,13 +206,21 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		batch = &pgx.Batch{}
 		if tr.Seq > seq {
 			p := tr.Projection
+			var assigneeID *int64
+			assigneeName := ""
+			if p.Assignee != nil {
+				id := p.Assignee.UserID
+				assigneeID, assigneeName = &id, p.Assignee.Name
+			}
 			batch.Queue(`UPDATE instances SET status = $2, due_at = $3, overdue_since = $4, current_step = $5, step_count = $6,
 				approver_unit = $7, step_due_at = $8, progress = $9, progress_base = $10, escalation = $11, extension_pending = $12,
 				seq = $13, completed_at = $14, updated_at = $15, last_reason = $16, extension_new_due = $17, extension_reason = $18,
-				extension_requested_by = $19, extension_requested_at = $20 WHERE id = $1`,
+				extension_requested_by = $19, extension_requested_at = $20, urge_count = $21, last_urged_at = $22,
+				assignee_id = $23, assignee_name = $24, waiting_units = $25, waiting_user = $26, signed = $27, chain = $28 WHERE id = $1`,
 				tr.InstanceID, string(p.Status), p.Due, p.OverdueSince, p.CurrentStep, p.StepCount, nullable(p.ApproverUnit), p.StepDue,
 				p.Progress, p.ProgressBase, p.Escalation, p.Extension, tr.Seq, p.CompletedAt, tr.At,
-				p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt)
+				p.LastReason, p.ExtensionNewDue, p.ExtensionReason, p.ExtensionRequestedBy, p.ExtensionRequestedAt, p.UrgeCount, p.LastUrgedAt,
+				assigneeID, assigneeName, waitingUnits(p), p.WaitingUser, jsonOrNil(p.Signed), jsonOrNil(p.Chain))
 			before := bucketOf(duban.Status(status), overdue)
 			if !rowFound {
 				before = bucket{}
@@ -232,4 +249,31 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, refusedContent(err))
 	}
 	return fresh, nil
+}
+
+// waitingUnits are the units the projection's step waits on (older
+// workflows name only the approver unit).
+func waitingUnits(p duban.Projection) []string {
+	if p.Status != duban.StatusSubmitted {
+		return nil
+	}
+	if len(p.WaitingUnits) > 0 {
+		return p.WaitingUnits
+	}
+	if p.ApproverUnit != "" {
+		return []string{p.ApproverUnit}
+	}
+	return nil
+}
+
+// jsonOrNil encodes v for a jsonb column, NULL when v is empty.
+func jsonOrNil[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -41,6 +41,10 @@ func TestRecordHistory(t *testing.T) {
 	official := addUser(t, s.DB, "furong-official", "430102", duban.RoleOfficial)
 	head := addUser(t, s.DB, "furong-head", "430102", duban.RoleApprover)
 	city := addUser(t, s.DB, "changsha-head", "4301", duban.RoleApprover)
+	citySuper := addUser(t, s.DB, "changsha-super", "4301", duban.RoleSupervisor)
+	province := addUser(t, s.DB, "hunan-head", "43", duban.RoleApprover)
+	colleagueActor := addUser(t, s.DB, "furong-official2", "430102", duban.RoleOfficial).Actor()
+	head2Actor := addUser(t, s.DB, "furong-head2", "430102", duban.RoleApprover).Actor()
 
 	clock := duban.Clock{Scale: 43200, VirtualEpoch: time.Date(2021, 3, 6, 12, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}
 	launchID, err := s.Engine.Launch(ctx, "reminders-test", 2021, engine.LaunchOptions{Clock: clock})
@@ -55,14 +59,26 @@ func TestRecordHistory(t *testing.T) {
 	time.Sleep(4 * time.Second) // two reminders fire
 	ten := 10
 	upd("p", workflows.ProgressReport{Actor: official.Actor(), Value: &ten, Note: "起草中", Evidence: []duban.Evidence{proof}})
+	// The everyday actions (from version 3 on): an urge, the unit's
+	// 承办人, a withdrawal, a hand-over, a signer added after a step, a
+	// return to an earlier step.
+	upd("u", workflows.Urge{Actor: citySuper.Actor(), Note: "请抓紧"})
+	upd("a", workflows.AssigneeChange{Actor: official.Actor(), To: &colleagueActor})
 	upd("x", workflows.ExtensionRequest{Actor: official.Actor(), NewDue: time.Date(2021, 3, 20, 0, 0, 0, 0, duban.Shanghai), Reason: "待常委会审议"})
 	upd("xg", workflows.ExtensionDecision{Actor: city.Actor(), Approve: true})
+	upd("s0", workflows.Submission{Actor: official.Actor()})
+	upd("w", workflows.Withdrawal{Actor: official.Actor(), Reason: "附件有误"})
 	upd("s1", workflows.Submission{Actor: official.Actor()})
-	upd("d1", workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
+	upd("h", workflows.HandOver{Actor: head.Actor(), Step: 1, To: &head2Actor, Reason: "出差"})
+	upd("d1", workflows.DecisionRequest{Actor: head2Actor, Step: 1, Approve: true})
+	upd("as", workflows.SignerAddition{Actor: city.Actor(), Step: 2, Unit: duban.Signer{Unit: "43", UnitName: "湖南省"}, Reason: "请省里把关"})
+	upd("rt", workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: false, Reason: "县级意见需补充", ReturnTo: 1})
+	upd("d1b", workflows.DecisionRequest{Actor: head2Actor, Step: 1, Approve: true})
 	upd("r2", workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: false, Reason: "缺少审议纪要"})
 	upd("s2", workflows.Submission{Actor: official.Actor(), Note: "已补充"})
 	upd("d3", workflows.DecisionRequest{Actor: head.Actor(), Step: 1, Approve: true})
 	upd("d4", workflows.DecisionRequest{Actor: city.Actor(), Step: 2, Approve: true})
+	upd("d5", workflows.DecisionRequest{Actor: province.Actor(), Step: 3, Approve: true})
 	var res workflows.TaskResult
 	require.NoError(t, s.Client.GetWorkflow(ctx, s.Engine.WorkflowID(id), "").Get(ctx, &res))
 	require.Equal(t, duban.StatusCompleted, res.Status)

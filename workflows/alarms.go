@@ -100,9 +100,10 @@ func (t *task) fire(al Alarm) duban.Transition {
 	switch al.Kind {
 	case duban.EventReminder:
 		// Say the days really left: a reminder moved off a holiday is earlier
-		// than its nominal offset.
+		// than its nominal offset. It goes to the 承办人 the unit named, if
+		// any; the rest of the ladder to all its officials.
 		off := duban.Offset{Days: int(math.Ceil(t.st.Due.Sub(al.At).Hours() / 24))}
-		tr.Notices = []duban.Notice{{Kind: al.Kind, Recipients: unitPeople, Offset: &off}}
+		tr.Notices = []duban.Notice{{Kind: al.Kind, Recipients: t.holders(), Offset: &off}}
 	case duban.EventOverdue:
 		due := t.st.Due
 		t.st.OverdueSince = &due
@@ -113,7 +114,7 @@ func (t *task) fire(al Alarm) duban.Transition {
 		off := step.After
 		tr.Notices = []duban.Notice{{Kind: al.Kind, Recipients: step.Notify, Urgent: true, Offset: &off}}
 	case duban.EventSLAReminder, duban.EventSLABreached, duban.EventSLAEscalated:
-		st := t.spec.Approval[t.st.Step]
+		st := t.chain()[t.st.Step]
 		tr.Step = t.st.Step + 1
 		approvers := []duban.Recipients{{Unit: st.Unit, Roles: []duban.Role{duban.RoleApprover}}}
 		switch al.Kind {
@@ -191,7 +192,7 @@ func (t *task) deadlineAlarms(ctx workflow.Context, due, now time.Time) []Alarm 
 // SLA reaches), its reminders and its ladder, through a side effect.
 // Reminders already past when the step starts are skipped.
 func (t *task) stepAlarms(ctx workflow.Context, step int, start time.Time) (time.Time, []Alarm) {
-	st := t.spec.Approval[step]
+	st := t.chain()[step]
 	var res struct {
 		Due    time.Time
 		Alarms []Alarm

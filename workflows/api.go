@@ -23,6 +23,11 @@ const (
 	UpdateRequestExtension = string(duban.ActionRequestExtension)
 	UpdateDecideExtension  = string(duban.ActionDecideExtension)
 	UpdateCancel           = string(duban.ActionCancel)
+	UpdateUrge             = string(duban.ActionUrge)
+	UpdateWithdraw         = string(duban.ActionWithdraw)
+	UpdateHandOver         = string(duban.ActionHandOver)
+	UpdateAddSigner        = string(duban.ActionAddSigner)
+	UpdateNameAssignee     = string(duban.ActionNameAssignee)
 	QueryState             = "state"
 )
 
@@ -110,6 +115,20 @@ type TaskState struct {
 
 	DeadlineAlarms []Alarm `json:"deadline_alarms,omitempty"`
 	StepAlarms     []Alarm `json:"step_alarms,omitempty"`
+
+	// Chain is the approval chain once a step was handed over or a signer
+	// added; nil while it is the spec's.
+	Chain []duban.ApprovalStep `json:"chain,omitempty"`
+	// Signed are the approvals the step waiting has so far (会签, or a
+	// unit that must give several).
+	Signed []duban.Actor `json:"signed,omitempty"`
+	// Urged is each urging unit's last day; UrgeCount and LastUrgedAt
+	// count them all.
+	Urged       []duban.Urging `json:"urged,omitempty"`
+	UrgeCount   int            `json:"urge_count,omitempty"`
+	LastUrgedAt time.Time      `json:"last_urged_at,omitempty"`
+	// Assignee is the 承办人 the unit named.
+	Assignee *duban.Person `json:"assignee,omitempty"`
 }
 
 // clone copies the state deeply enough that changing the copy's slices in
@@ -120,7 +139,23 @@ func (s TaskState) clone() TaskState {
 	c.Decisions = slices.Clone(s.Decisions)
 	c.DeadlineAlarms = slices.Clone(s.DeadlineAlarms)
 	c.StepAlarms = slices.Clone(s.StepAlarms)
+	c.Chain = cloneChain(s.Chain)
+	c.Signed = slices.Clone(s.Signed)
+	c.Urged = slices.Clone(s.Urged)
 	return c
+}
+
+// cloneChain copies a chain so that changing a step of the copy (its
+// signers, its assignee) leaves the original alone.
+func cloneChain(chain []duban.ApprovalStep) []duban.ApprovalStep {
+	if chain == nil {
+		return nil
+	}
+	out := slices.Clone(chain)
+	for i := range out {
+		out[i].Signers = slices.Clone(out[i].Signers)
+	}
+	return out
 }
 
 // ProgressReport is an official's report of progress.
@@ -142,12 +177,54 @@ type Submission struct {
 	Evidence []duban.Evidence `json:"evidence,omitempty"`
 }
 
-// DecisionRequest approves or rejects the step the approver is looking at.
+// DecisionRequest approves or returns the step the approver is looking at.
 type DecisionRequest struct {
 	Actor   duban.Actor `json:"actor"`
 	Step    int         `json:"step"` // 1-based; must be the step waiting
 	Approve bool        `json:"approve"`
 	Reason  string      `json:"reason,omitempty"`
+	// ReturnTo, on a return, is the earlier step to send the task back to
+	// (退回到指定步骤); 0 sends it back to the unit.
+	ReturnTo int `json:"return_to,omitempty"`
+}
+
+// Urge presses the unit to act (催办).
+type Urge struct {
+	Actor         duban.Actor `json:"actor"`
+	Note          string      `json:"note,omitempty"`
+	WithApprovers bool        `json:"with_approvers,omitempty"` // tell the unit's approvers too
+}
+
+// Withdrawal takes a submission back before its step is decided (撤回).
+type Withdrawal struct {
+	Actor  duban.Actor `json:"actor"`
+	Reason string      `json:"reason,omitempty"`
+}
+
+// HandOver hands the step waiting to a colleague of the same unit, or to
+// the unit above (转交).
+type HandOver struct {
+	Actor  duban.Actor   `json:"actor"`
+	Step   int           `json:"step"`
+	To     *duban.Actor  `json:"to,omitempty"`
+	ToUnit *duban.Signer `json:"to_unit,omitempty"`
+	Reason string        `json:"reason,omitempty"`
+}
+
+// SignerAddition inserts a step for another unit before or after the
+// approver's own (加签).
+type SignerAddition struct {
+	Actor  duban.Actor  `json:"actor"`
+	Step   int          `json:"step"`
+	Unit   duban.Signer `json:"unit"`
+	Before bool         `json:"before,omitempty"`
+	Reason string       `json:"reason"`
+}
+
+// AssigneeChange names (or, To nil, clears) the unit's 承办人 for the task.
+type AssigneeChange struct {
+	Actor duban.Actor  `json:"actor"`
+	To    *duban.Actor `json:"to,omitempty"`
 }
 
 // ExtensionRequest asks to move the deadline to the end of NewDue's day.
@@ -196,13 +273,26 @@ func NewMessage(action duban.Action, actor duban.Actor, in duban.Input) (Message
 	case duban.ActionSubmit:
 		return Submission{Actor: actor, Note: in.Note, Evidence: in.Evidence}, nil
 	case duban.ActionDecide:
-		return DecisionRequest{Actor: actor, Step: in.Step, Approve: in.Approve, Reason: in.Reason}, nil
+		return DecisionRequest{Actor: actor, Step: in.Step, Approve: in.Approve, Reason: in.Reason, ReturnTo: in.ReturnTo}, nil
 	case duban.ActionRequestExtension:
 		return ExtensionRequest{Actor: actor, NewDue: in.NewDue, Reason: in.Reason}, nil
 	case duban.ActionDecideExtension:
 		return ExtensionDecision{Actor: actor, Approve: in.Approve, Reason: in.Reason}, nil
 	case duban.ActionCancel:
 		return Cancellation{Actor: actor, Reason: in.Reason}, nil
+	case duban.ActionUrge:
+		return Urge{Actor: actor, Note: in.Note, WithApprovers: in.WithApprovers}, nil
+	case duban.ActionWithdraw:
+		return Withdrawal{Actor: actor, Reason: in.Reason}, nil
+	case duban.ActionHandOver:
+		return HandOver{Actor: actor, Step: in.Step, To: in.To, ToUnit: in.ToUnit, Reason: in.Reason}, nil
+	case duban.ActionAddSigner:
+		if in.ToUnit == nil {
+			return nil, fmt.Errorf("add_signer without a unit")
+		}
+		return SignerAddition{Actor: actor, Step: in.Step, Unit: *in.ToUnit, Before: in.Before, Reason: in.Reason}, nil
+	case duban.ActionNameAssignee:
+		return AssigneeChange{Actor: actor, To: in.To}, nil
 	}
 	return nil, fmt.Errorf("no workflow message for action %q", action)
 }
@@ -222,7 +312,7 @@ func (s Submission) input() duban.Input { return duban.Input{Note: s.Note, Evide
 func (DecisionRequest) Action() duban.Action { return duban.ActionDecide }
 func (d DecisionRequest) actor() duban.Actor { return d.Actor }
 func (d DecisionRequest) input() duban.Input {
-	return duban.Input{Step: d.Step, Approve: d.Approve, Reason: d.Reason}
+	return duban.Input{Step: d.Step, Approve: d.Approve, Reason: d.Reason, ReturnTo: d.ReturnTo}
 }
 
 func (ExtensionRequest) Action() duban.Action { return duban.ActionRequestExtension }
@@ -238,3 +328,24 @@ func (d ExtensionDecision) input() duban.Input {
 func (Cancellation) Action() duban.Action { return duban.ActionCancel }
 func (c Cancellation) actor() duban.Actor { return c.Actor }
 func (c Cancellation) input() duban.Input { return duban.Input{Reason: c.Reason} }
+
+func (Urge) Action() duban.Action       { return duban.ActionUrge }
+func (u Urge) actor() duban.Actor       { return u.Actor }
+func (u Urge) input() duban.Input       { return duban.Input{Note: u.Note, WithApprovers: u.WithApprovers} }
+func (Withdrawal) Action() duban.Action { return duban.ActionWithdraw }
+func (w Withdrawal) actor() duban.Actor { return w.Actor }
+func (w Withdrawal) input() duban.Input { return duban.Input{Reason: w.Reason} }
+func (HandOver) Action() duban.Action   { return duban.ActionHandOver }
+func (h HandOver) actor() duban.Actor   { return h.Actor }
+func (h HandOver) input() duban.Input {
+	return duban.Input{Step: h.Step, To: h.To, ToUnit: h.ToUnit, Reason: h.Reason}
+}
+func (SignerAddition) Action() duban.Action { return duban.ActionAddSigner }
+func (a SignerAddition) actor() duban.Actor { return a.Actor }
+func (a SignerAddition) input() duban.Input {
+	unit := a.Unit
+	return duban.Input{Step: a.Step, ToUnit: &unit, Before: a.Before, Reason: a.Reason}
+}
+func (AssigneeChange) Action() duban.Action { return duban.ActionNameAssignee }
+func (c AssigneeChange) actor() duban.Actor { return c.Actor }
+func (c AssigneeChange) input() duban.Input { return duban.Input{To: c.To} }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -58,7 +59,7 @@ func (t *task) projection() duban.Projection {
 		Status:       t.st.Status,
 		Due:          t.st.Due,
 		OverdueSince: t.st.OverdueSince,
-		StepCount:    len(t.spec.Approval),
+		StepCount:    len(t.chain()),
 		Progress:     t.st.Progress,
 		ProgressBase: t.st.ProgressBase,
 		Escalation:   t.st.Escalation,
@@ -67,7 +68,13 @@ func (t *task) projection() duban.Projection {
 	}
 	if t.st.Status == duban.StatusSubmitted {
 		p.CurrentStep = t.st.Step + 1
-		p.ApproverUnit = t.spec.Approval[t.st.Step].Unit
+		st := t.chain()[t.st.Step]
+		p.ApproverUnit = st.Unit
+		p.WaitingUnits = duban.Waiting(st, t.st.Signed)
+		if st.Assignee != nil {
+			p.WaitingUser = st.Assignee.UserID
+		}
+		p.Signed = slices.Clone(t.st.Signed)
 		due := t.st.StepDue
 		p.StepDue = &due
 	}
@@ -81,6 +88,13 @@ func (t *task) projection() duban.Projection {
 	if t.st.Status == duban.StatusAssigned || t.st.Status == duban.StatusInProgress {
 		p.LastReason = t.st.LastReason
 	}
+	p.Chain = cloneChain(t.st.Chain)
+	p.UrgeCount = t.st.UrgeCount
+	if t.st.UrgeCount > 0 {
+		at := t.st.LastUrgedAt
+		p.LastUrgedAt = &at
+	}
+	p.Assignee = t.st.Assignee
 	if ext := t.st.Extension; ext != nil {
 		due, at := ext.NewDue, ext.RequestedAt
 		p.ExtensionNewDue, p.ExtensionRequestedAt = &due, &at
@@ -91,7 +105,7 @@ func (t *task) projection() duban.Projection {
 }
 
 func (t *task) view() View {
-	return View{InstanceID: t.spec.ID, Projection: t.projection(), State: t.st}
+	return View{InstanceID: t.spec.ID, Projection: t.projection(), State: t.st.clone()}
 }
 
 // acquire waits until no other transition is in flight and holds the task

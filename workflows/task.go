@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/duban-dev/duban"
@@ -84,6 +86,7 @@ func (t *task) submit(ctx workflow.Context, s Submission) duban.Transition {
 func (t *task) startStep(ctx workflow.Context, step int) {
 	t.st.Status = duban.StatusSubmitted
 	t.st.Step = step
+	t.st.Signed = nil
 	t.st.StepStarted = t.now()
 	t.st.StepDue, t.st.StepAlarms = t.stepAlarms(ctx, step, t.st.StepStarted)
 }
@@ -91,20 +94,45 @@ func (t *task) startStep(ctx workflow.Context, step int) {
 func (t *task) decide(ctx workflow.Context, d DecisionRequest) duban.Transition {
 	now := t.now()
 	stepIdx := t.st.Step
-	t.st.Decisions = append(t.st.Decisions, Decision{Step: d.Step, Unit: t.spec.Approval[stepIdx].Unit, Approve: d.Approve, Reason: d.Reason, Actor: d.Actor, At: now})
+	chain := t.chain()
+	st := chain[stepIdx]
+	sig := d.Actor.Signature()
+	unit := st.Unit
+	if len(st.Signers) > 0 {
+		unit = sig.UnitCode
+	}
+	t.st.Decisions = append(t.st.Decisions, Decision{Step: d.Step, Unit: unit, Approve: d.Approve, Reason: d.Reason, Actor: d.Actor, At: now})
 	tr := duban.Transition{Actor: d.Actor, From: t.st.Status, Step: d.Step, Reason: d.Reason}
+	// A step handed to one approver was handed over for this round only:
+	// decided (or sent back), it is its units' again.
+	if st.Assignee != nil && (!d.Approve || duban.StepComplete(st, append(slices.Clone(t.st.Signed), sig))) {
+		t.ownChain()[stepIdx].Assignee = nil
+	}
 	switch {
-	case !d.Approve:
+	case !d.Approve && d.ReturnTo == 0:
 		t.st.Status = duban.StatusInProgress
 		t.st.Step = 0
 		t.st.StepAlarms = nil
+		t.st.Signed = nil
 		t.st.LastReason = d.Reason
 		tr.Kind = duban.EventRejected
 		tr.Notices = []duban.Notice{{Kind: duban.EventRejected, Recipients: t.officials(), Urgent: true}}
-	case stepIdx+1 == len(t.spec.Approval):
+	case !d.Approve:
+		// Back to an earlier step: it and the steps after it are decided
+		// again.
+		t.startStep(ctx, d.ReturnTo-1)
+		tr.Kind = duban.EventReturned
+		tr.ToStep = d.ReturnTo
+		tr.Notices = []duban.Notice{{Kind: duban.EventReturned, Recipients: t.approvers(d.ReturnTo - 1), Urgent: true}}
+	case !duban.StepComplete(st, append(slices.Clone(t.st.Signed), sig)):
+		// One signature of several the step needs (会签).
+		t.st.Signed = append(t.st.Signed, sig)
+		tr.Kind = duban.EventSigned
+	case stepIdx+1 == len(chain):
 		t.st.Status = duban.StatusCompleted
 		t.st.CompletedAt = now
 		t.st.StepAlarms = nil
+		t.st.Signed = nil
 		tr.Kind = duban.EventCompleted
 		tr.Notices = []duban.Notice{{Kind: duban.EventCompleted, Recipients: t.officials()}}
 	default:
@@ -150,11 +178,145 @@ func (t *task) cancel(_ workflow.Context, c Cancellation) duban.Transition {
 		Notices: []duban.Notice{{Kind: duban.EventCancelled, Recipients: t.officials()}}}
 }
 
-// officials are the unit's officials; approvers(i) the approvers of step i.
+func (t *task) urge(_ workflow.Context, u Urge) duban.Transition {
+	now := t.now()
+	day := now.Format("2006-01-02")
+	unit := u.Actor.UnitCode
+	i := slices.IndexFunc(t.st.Urged, func(x duban.Urging) bool { return x.Unit == unit })
+	if i < 0 {
+		t.st.Urged = append(t.st.Urged, duban.Urging{Unit: unit, Day: day})
+	} else {
+		t.st.Urged[i].Day = day
+	}
+	t.st.UrgeCount++
+	t.st.LastUrgedAt = now
+	people := t.officials()
+	if u.WithApprovers {
+		people = append(people, duban.Recipients{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleApprover}})
+	}
+	return duban.Transition{Kind: duban.EventUrged, Actor: u.Actor, From: t.st.Status, To: t.st.Status, Note: u.Note,
+		Notices: []duban.Notice{{Kind: duban.EventUrged, Recipients: people, Urgent: true}}}
+}
+
+func (t *task) withdraw(_ workflow.Context, w Withdrawal) duban.Transition {
+	step := t.st.Step
+	waiting := t.waitingOn()
+	from := t.st.Status
+	t.st.Status = duban.StatusInProgress
+	t.st.Step = 0
+	t.st.StepAlarms = nil
+	t.st.Signed = nil
+	return duban.Transition{Kind: duban.EventWithdrawn, Actor: w.Actor, From: from, To: t.st.Status, Step: step + 1, Reason: w.Reason,
+		Notices: []duban.Notice{{Kind: duban.EventWithdrawn, Recipients: waiting}}}
+}
+
+func (t *task) handOver(_ workflow.Context, h HandOver) duban.Transition {
+	chain := t.ownChain()
+	st := &chain[t.st.Step]
+	tr := duban.Transition{Kind: duban.EventHandedOver, Actor: h.Actor, From: t.st.Status, To: t.st.Status, Step: t.st.Step + 1, Reason: h.Reason}
+	if h.To != nil {
+		p := h.To.Person()
+		st.Assignee = &p
+		tr.Person = &p
+		tr.Notices = []duban.Notice{{Kind: duban.EventHandedOver, Recipients: []duban.Recipients{{Unit: p.UnitCode, Roles: []duban.Role{duban.RoleApprover}, UserID: p.UserID}}}}
+		return tr
+	}
+	// To the unit above: it signs in place of the approver's unit.
+	from := h.Actor.Signature().UnitCode
+	st.Assignee = nil
+	if st.Unit == from {
+		st.Unit, st.UnitName = h.ToUnit.Unit, h.ToUnit.UnitName
+	}
+	for i := range st.Signers {
+		if st.Signers[i].Unit == from {
+			st.Signers[i].Unit, st.Signers[i].UnitName = h.ToUnit.Unit, h.ToUnit.UnitName
+		}
+	}
+	tr.Notices = []duban.Notice{{Kind: duban.EventHandedOver, Recipients: []duban.Recipients{{Unit: h.ToUnit.Unit, Roles: []duban.Role{duban.RoleApprover}}}}}
+	return tr
+}
+
+func (t *task) addSigner(ctx workflow.Context, a SignerAddition) duban.Transition {
+	chain := t.ownChain()
+	cur := chain[t.st.Step]
+	added := duban.ApprovalStep{Unit: a.Unit.Unit, UnitName: a.Unit.UnitName, SLA: cur.SLA, Reminders: cur.Reminders,
+		Added: &duban.Addition{By: a.Actor.Name, Reason: a.Reason}}
+	at := t.st.Step + 1
+	if a.Before {
+		at = t.st.Step
+	}
+	t.st.Chain = slices.Insert(chain, at, added)
+	tr := duban.Transition{Kind: duban.EventSignerAdded, Actor: a.Actor, From: t.st.Status, To: t.st.Status, Step: at + 1, Reason: a.Reason}
+	if a.Before {
+		// The added unit signs first; the approver's own step follows.
+		t.startStep(ctx, at)
+		tr.Notices = []duban.Notice{{Kind: duban.EventSubmitted, Recipients: t.approvers(at)}}
+	}
+	return tr
+}
+
+func (t *task) nameAssignee(_ workflow.Context, c AssigneeChange) duban.Transition {
+	tr := duban.Transition{Kind: duban.EventAssigneeNamed, Actor: c.Actor, From: t.st.Status, To: t.st.Status}
+	t.st.Assignee = nil
+	if c.To != nil {
+		p := c.To.Person()
+		t.st.Assignee = &p
+		tr.Person = &p
+		tr.Notices = []duban.Notice{{Kind: duban.EventAssigneeNamed, Recipients: t.holders()}}
+	}
+	return tr
+}
+
+// chain is the approval chain as it now is; ownChain makes it the state's
+// own, to change.
+func (t *task) chain() []duban.ApprovalStep {
+	if t.st.Chain != nil {
+		return t.st.Chain
+	}
+	return t.spec.Approval
+}
+
+func (t *task) ownChain() []duban.ApprovalStep {
+	if t.st.Chain == nil {
+		t.st.Chain = cloneChain(t.spec.Approval)
+	}
+	return t.st.Chain
+}
+
+// officials are the unit's officials; holders the 承办人 the unit named, or
+// its officials; approvers(i) the approvers who sign step i (or the one it
+// was handed to); waitingOn those the step waiting still waits on.
 func (t *task) officials() []duban.Recipients {
 	return []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}}}
 }
 
+func (t *task) holders() []duban.Recipients {
+	if a := t.st.Assignee; a != nil {
+		return []duban.Recipients{{Unit: t.spec.UnitCode, Roles: []duban.Role{duban.RoleOfficial}, UserID: a.UserID}}
+	}
+	return t.officials()
+}
+
 func (t *task) approvers(step int) []duban.Recipients {
-	return []duban.Recipients{{Unit: t.spec.Approval[step].Unit, Roles: []duban.Role{duban.RoleApprover}}}
+	st := t.chain()[step]
+	if st.Assignee != nil {
+		return []duban.Recipients{{Unit: st.Assignee.UnitCode, Roles: []duban.Role{duban.RoleApprover}, UserID: st.Assignee.UserID}}
+	}
+	var out []duban.Recipients
+	for _, sg := range st.SignerList() {
+		out = append(out, duban.Recipients{Unit: sg.Unit, Roles: []duban.Role{duban.RoleApprover}})
+	}
+	return out
+}
+
+func (t *task) waitingOn() []duban.Recipients {
+	st := t.chain()[t.st.Step]
+	if st.Assignee != nil {
+		return t.approvers(t.st.Step)
+	}
+	var out []duban.Recipients
+	for _, u := range duban.Waiting(st, t.st.Signed) {
+		out = append(out, duban.Recipients{Unit: u, Roles: []duban.Role{duban.RoleApprover}})
+	}
+	return out
 }

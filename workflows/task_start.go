@@ -47,9 +47,17 @@ type task struct {
 //	                on submission
 //	2               transitions one at a time, re-checked in the handler;
 //	                a transition the store refuses is undone
+//	3               the everyday actions: urge, withdraw, return to a
+//	                step, hand over, add a signer, sign together, name
+//	                the 承办人 (reminders go to them)
+//
+// The Updates of version 3 are registered on every run: no history
+// recorded before holds one, and each existing handler takes its old path
+// while the state fields they add are empty, so older runs replay
+// unchanged and still gain the new actions.
 const (
 	versionMarker = "release-2"
-	versionLatest = 2
+	versionLatest = 3
 )
 
 // startTask sets up a run: its version, its state (new, or carried over a
@@ -119,6 +127,11 @@ func (t *task) registerHandlers() error {
 		register(t, t.requestExtension),
 		register(t, t.decideExtension),
 		register(t, t.cancel),
+		register(t, t.urge),
+		register(t, t.withdraw),
+		register(t, t.handOver),
+		register(t, t.addSigner),
+		register(t, t.nameAssignee),
 	} {
 		if err != nil {
 			return err
@@ -148,7 +161,7 @@ func (t *task) validate(action duban.Action, m Message) error {
 // facts are what the lifecycle table needs to know of the task now.
 func (t *task) facts() duban.Facts {
 	f := duban.Facts{Spec: &t.spec, Status: t.st.Status, Due: t.st.Due, Progress: t.st.Progress, ProgressBase: t.st.ProgressBase,
-		Evidence: len(t.st.Evidence), Extension: t.st.Extension != nil}
+		Evidence: len(t.st.Evidence), Extension: t.st.Extension != nil, Chain: t.st.Chain, Signed: t.st.Signed, Urged: t.st.Urged, Now: t.now()}
 	if t.st.Status == duban.StatusSubmitted {
 		f.Step = t.st.Step + 1
 	}

@@ -37,12 +37,15 @@ var demoUsers = []store.User{
 	{Username: "admin", DisplayName: "省计生协管理员", UnitCode: "43", Roles: []duban.Role{duban.RoleAdmin, duban.RoleSupervisor}},
 	{Username: "hunan-official", DisplayName: "省计生协承办人", UnitCode: "43", Roles: []duban.Role{duban.RoleOfficial}},
 	{Username: "hunan-approver", DisplayName: "省计生协审核人", UnitCode: "43", Roles: []duban.Role{duban.RoleApprover}},
+	// A second province approver: 4.3 is signed by two of them (会签).
+	{Username: "hunan-approver2", DisplayName: "省计生协审核人（秘书长）", UnitCode: "43", Roles: []duban.Role{duban.RoleApprover}},
 	{Username: "hunan-supervisor", DisplayName: "省计生协督查人", UnitCode: "43", Roles: []duban.Role{duban.RoleSupervisor}},
 	{Username: "changsha-official", DisplayName: "长沙市承办人", UnitCode: "4301", Roles: []duban.Role{duban.RoleOfficial}},
 	{Username: "changsha-approver", DisplayName: "长沙市审核人", UnitCode: "4301", Roles: []duban.Role{duban.RoleApprover}},
 	{Username: "changsha-supervisor", DisplayName: "长沙市督查人", UnitCode: "4301", Roles: []duban.Role{duban.RoleSupervisor}},
 	{Username: "furong-official", DisplayName: "芙蓉区承办人", UnitCode: "430102", Roles: []duban.Role{duban.RoleOfficial}},
 	{Username: "furong-approver", DisplayName: "芙蓉区审核人", UnitCode: "430102", Roles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}},
+	{Username: "furong-approver2", DisplayName: "芙蓉区审核人（副会长）", UnitCode: "430102", Roles: []duban.Role{duban.RoleApprover}},
 	{Username: "yueyang-official", DisplayName: "岳阳市承办人", UnitCode: "4306", Roles: []duban.Role{duban.RoleOfficial}},
 	{Username: "yueyang-approver", DisplayName: "岳阳市审核人", UnitCode: "4306", Roles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}},
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/duban-dev/duban"
 )
 
 const (
@@ -222,11 +220,7 @@ func TestApprovalChainInTheBrowser(t *testing.T) {
 // live on the bell) and appears on the supervisor's board.
 func TestDeadlinePassesAndTheTaskTurnsRed(t *testing.T) {
 	f := getFixture(t)
-	due := time.Date(2021, 5, 29, 23, 59, 59, 0, duban.Shanghai)
-	const scale = 288
-	clock := duban.Clock{Scale: scale, VirtualEpoch: due.Add(-2 * time.Hour), RealEpoch: time.Now()}
-	srv := f.serve(t, "member-day", clock, "8.1")
-	realDue := clock.RealEpoch.Add(clock.Real(2 * time.Hour))
+	srv, realDue := f.memberDayServer(t)
 
 	off := f.signIn(t, srv, "furong-official")
 	row := rowSel(memberDay)

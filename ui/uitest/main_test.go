@@ -58,6 +58,16 @@ var people = []struct {
 	{"hunan-approver", "省计生协审核人", "43", []duban.Role{duban.RoleApprover}},
 	{"hunan-admin", "省计生协管理员", "43", []duban.Role{duban.RoleAdmin, duban.RoleSupervisor}},
 	{"lockme", "锁定测试", "430103", []duban.Role{duban.RoleOfficial}},
+	// 湘潭市 (4303) is where the everyday actions are tried: no other test
+	// touches it.
+	{"xiangtan-approver", "湘潭市审核人", "4303", []duban.Role{duban.RoleApprover}},
+	{"yuhu-official", "雨湖区承办人", "430302", []duban.Role{duban.RoleOfficial}},
+	{"yuhu-approver", "雨湖区审核人", "430302", []duban.Role{duban.RoleApprover}},
+	{"xiangtanxian-official", "湘潭县承办人", "430321", []duban.Role{duban.RoleOfficial}},
+	{"xiangtanxian-approver", "湘潭县审核人", "430321", []duban.Role{duban.RoleApprover}},
+	{"xiangxiang-official", "湘乡市承办人", "430381", []duban.Role{duban.RoleOfficial}},
+	{"xiangxiang-approver", "湘乡市审核人", "430381", []duban.Role{duban.RoleApprover}},
+	{"xiangxiang-approver2", "湘乡市副会长", "430381", []duban.Role{duban.RoleApprover}},
 }
 
 var (
@@ -276,6 +286,17 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 	return s
 }
 
+// memberDayServer runs plan time 288× faster from two hours before the
+// member day's deadline (29 May), with the member day (8.1) launched:
+// about 25 seconds after it starts, every 8.1 task is overdue.
+func (f *fixture) memberDayServer(t *testing.T) (*server, time.Time) {
+	due := time.Date(2021, 5, 29, 23, 59, 59, 0, duban.Shanghai)
+	const scale = 288
+	clock := duban.Clock{Scale: scale, VirtualEpoch: due.Add(-2 * time.Hour), RealEpoch: time.Now()}
+	srv := f.serve(t, "member-day", clock, "8.1")
+	return srv, srv.clock.RealEpoch.Add(srv.clock.Real(2 * time.Hour))
+}
+
 // juneServer is plan time from 1 June 2021 at the real pace, with the
 // reform plans (2.1) and the filing mechanism (2.3) launched: due 31
 // December, evidence required, a three-step chain for counties.
@@ -317,6 +338,24 @@ func (s *server) call(t *testing.T, token, method, path string, body any, header
 	out := map[string]any{}
 	_ = json.Unmarshal(data, &out)
 	return out
+}
+
+// callStatus sends a request and returns its status, for refusals.
+func (s *server) callStatus(t *testing.T, token, method, path string, body any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 // submitWithFile submits a task with one evidence file (multipart), as an

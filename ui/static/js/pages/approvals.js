@@ -87,10 +87,56 @@ export async function render(main, { query }) {
     h('a', { href: '#/approvals?kind=extension', 'aria-current': kind === 'extension' ? 'page' : null }, t('tabExtensions')));
 
   put(main, pageHeader(t('approvalsTitle'), t('approvalsLead', { unit })), tabs,
-    kind === 'step' ? bulk : null, bulkResult, listBox, dialog.el);
+    kind === 'step' ? bulk : null, bulkResult, listBox, dialog.el, delegations());
   await list.load();
   onBus('notification', () => list.reload());
   every(60_000, () => list.reload());
+}
+
+// delegations is the 委托 panel: an approver away lets a colleague of the
+// same unit, or an approver of the unit above, decide their steps for a
+// range of days; both see the delegation here.
+function delegations() {
+  const list = h('div', { class: 'delegation-list' }, h('p', { class: 'muted' }, t('loading')));
+  const who = h('select', null);
+  const from = h('input', { type: 'date' });
+  const to = h('input', { type: 'date' });
+  const reason = h('input', { type: 'text', maxlength: 1000 });
+  const form = h('form', { class: 'delegation-form', id: 'form-delegation', novalidate: true },
+    field(t('delegateTo'), who, { name: 'delegate_id', required: true }),
+    field(t('startsOn'), from, { name: 'starts_on', required: true }),
+    field(t('endsOn'), to, { name: 'ends_on', required: true }),
+    field(t('reasonLabel'), reason, { name: 'reason', optional: true }),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, t('delegateBtn'))));
+  const load = async () => {
+    const [people, mine] = await Promise.all([api('/me/delegates'), api('/me/delegations')]);
+    put(who, people.items.map((p) => h('option', { value: String(p.id) }, `${p.name}（${p.unit.name}）`)));
+    put(list, mine.items.length ? h('ul', null, mine.items.map((d) => {
+      const revoke = !d.revoked_at && d.user_id === session.user?.id ? h('button', { type: 'button', class: 'btn-link small' }, t('revoke')) : null;
+      revoke?.addEventListener('click', async () => {
+        try { await api(`/me/delegations/${d.id}`, { method: 'DELETE' }); await load(); } catch (e) { toast(e.message, 'error'); }
+      });
+      return h('li', { dataset: { id: d.id } }, t('delegationItem', { from: d.user_name, to: d.delegate_name, start: fmtDate(d.starts_on), end: fmtDate(d.ends_on) }),
+        d.reason ? `（${d.reason}）` : '', d.revoked_at ? t('delegationRevoked') : '', revoke ? [' ', revoke] : null);
+    })) : h('p', { class: 'muted' }, t('noDelegations')));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        await api('/me/delegations', { method: 'POST', json: { delegate_id: Number(who.value) || 0, starts_on: from.value || null, ends_on: to.value || null, reason: reason.value.trim() } });
+        toast(t('delegated'), 'ok');
+        announce(t('delegated'));
+        await load();
+      } catch (err) {
+        showFormError(form, err);
+      }
+    });
+  });
+  load().catch((e) => put(list, h('p', { class: 'muted' }, e.message)));
+  return h('section', { class: 'card delegations', 'aria-labelledby': 'dl-title' },
+    h('h2', { id: 'dl-title' }, t('delegationsTitle')), h('p', { class: 'muted' }, t('delegationsLead')), list, form);
 }
 
 function stepRow(task, selected, updateSel, dialog, reload) {
@@ -122,7 +168,9 @@ function stepRow(task, selected, updateSel, dialog, reload) {
     h('td', { class: 'col-check' }, box),
     cell(t('colTask'), h('a', { href: taskHref(task.id) }, task.title), h('span', { class: 'muted small block' }, `${task.template_id} · ${task.section_title || ''}`)),
     cell(t('colSubmittedUnit'), task.unit.name),
-    cell(t('colStep'), t('stepOf', { s: task.current_step, n: task.step_count })),
+    cell(t('colStep'), t('stepOf', { s: task.current_step, n: task.step_count }),
+      task.waiting_for ? h('span', { class: 'muted small block' }, t('handedTo', { name: task.waiting_for.name })) : null,
+      task.joint_step && task.waiting_units?.length ? h('span', { class: 'muted small block' }, t('waitingSigners', { names: task.waiting_units.map((u) => u.name).join('、') })) : null),
     cell(t('colSla'), task.step_due ? countdown(task.step_due) : ''),
     cell(t('colDue'), fmtDate(task.due)),
     h('td', { class: 'row-actions' }, approve, reject));

@@ -7,7 +7,7 @@
 // GET /board/export (downloaded with the Authorization header), GET /plans.
 import { api, qs, session, download } from '../api.js';
 import { t, label } from '../i18n.js';
-import { h, svg, icon, field, lightBadge, fmtDate, pct, pageHeader, taskHref, toast, empty, showFormError, put } from '../dom.js';
+import { h, svg, icon, field, lightBadge, fmtDate, fmtDateTime, pct, pageHeader, taskHref, toast, empty, showFormError, clearErrors, busy, idemKey, put } from '../dom.js';
 import { pagedList, table, cell } from '../list.js';
 import { every } from '../state.js';
 import { planYears, sections } from '../plans-cache.js';
@@ -37,7 +37,7 @@ export async function render(main, { params, query }) {
   const filters = overdueFilters(f, secs, unit, scope);
   const overdue = pagedList({
     container: overdueBox,
-    makeList: () => table(t('overdueTitle'), [t('colTask'), t('colUnit'), t('colDue'), t('colLight'), t('colStatus')], 'overdue'),
+    makeList: () => table(t('overdueTitle'), [t('colTask'), t('colUnit'), t('colDue'), t('colLight'), t('colStatus'), t('colUrged')], 'overdue'),
     fetchPage: ({ cursor, limit }) => api(`/board/overdue${qs({ ...scope, ...f, limit, cursor })}`).catch((e) => {
       if (e.status === 422) showFormError(filters, e, { min_days_late: 'min_days_late', max_days_late: 'max_days_late' });
       throw e;
@@ -78,7 +78,7 @@ export async function render(main, { params, query }) {
     childTable(rollup.children, scope),
     h('details', { class: 'rules' }, h('summary', null, t('rules')), h('p', null, rollup.rules?.description || '')),
     h('section', { class: 'card', 'aria-labelledby': 'overdue-title' },
-      h('h2', { id: 'overdue-title' }, t('overdueTitle')),
+      h('div', { class: 'section-head' }, h('h2', { id: 'overdue-title' }, t('overdueTitle')), urgeButton(scope, f, () => overdue.reload())),
       filters,
       overdueBox));
   await overdue.load();
@@ -183,7 +183,66 @@ function overdueRow(task) {
     cell(t('colUnit'), task.unit.name),
     cell(t('colDue'), fmtDate(task.due)),
     cell(t('colLight'), lightBadge('red', t('lateDays', { n: task.days_late ?? 0 }))),
-    cell(t('colStatus'), label('status', task.status, task.status_label)));
+    cell(t('colStatus'), label('status', task.status, task.status_label)),
+    cell(t('colUrged'), task.urge_count ? h('span', { class: 'tag tag-urged', title: fmtDateTime(task.last_urged_at) }, `${task.urge_count}`) : '—'));
+}
+
+// urgeButton opens 批量催办: a preview of the overdue tasks under the unit
+// (with the filters shown), how many and which, then one note to urge them
+// all. Each task is urged once per urging unit a day; the result names
+// those that were not.
+function urgeButton(scope, f, after) {
+  const btn = h('button', { type: 'button', class: 'btn btn-warn', id: 'bulk-urge' }, t('bulkUrge'));
+  const heading = h('h2', { id: 'urge-title' }, t('bulkUrgeTitle'));
+  const preview = h('div', { class: 'urge-preview', id: 'urge-preview' });
+  const note = h('textarea', { rows: 2, maxlength: 2000 });
+  const withApprovers = h('input', { type: 'checkbox' });
+  const confirm = h('button', { type: 'submit', class: 'btn btn-warn', id: 'urge-confirm' }, t('bulkUrgeBtn'));
+  const result = h('div', { class: 'bulk-result', role: 'status' });
+  const form = h('form', { class: 'dialog-form', novalidate: true }, heading, preview,
+    field(t('urgeNote'), note, { name: 'note', optional: true }),
+    h('label', { class: 'check' }, withApprovers, ' ', t('urgeWithApprovers')), result,
+    h('div', { class: 'form-actions' }, confirm, h('button', { type: 'button', class: 'btn', onclick: () => dlg.close() }, t('close'))));
+  const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': 'urge-title' }, form);
+  let ids = [];
+  let key = idemKey();
+  btn.addEventListener('click', async () => {
+    put(result, '');
+    put(preview, h('p', { class: 'muted' }, t('loading')));
+    dlg.showModal();
+    try {
+      const pv = await api(`/board/urge${qs({ ...scope, ...f })}`);
+      ids = pv.items.map((x) => x.id);
+      confirm.disabled = ids.length === 0;
+      put(preview, ids.length
+        ? [h('p', { id: 'urge-count' }, t('bulkUrgePreview', { n: pv.count, m: pv.urged_today })),
+          h('ul', null, pv.items.map((x) => h('li', null, `${x.unit.name} · ${x.title}`, x.urge_count ? h('span', { class: 'tag tag-urged' }, ` ${x.urge_count}`) : '')))]
+        : h('p', { class: 'muted' }, t('bulkUrgeNone')));
+    } catch (e) {
+      put(preview, h('p', { class: 'bad' }, e.message));
+    }
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        const r = await api('/board/urge', { method: 'POST', idem: key, json: { instance_ids: ids, note: note.value.trim(), with_approvers: withApprovers.checked } });
+        key = idemKey();
+        const msg = t('bulkUrgeDone', { ok: r.urged, failed: r.failed });
+        const failed = r.results.filter((x) => x.status !== 200);
+        put(result, h('div', { class: failed.length ? 'alert alert-warn' : 'alert alert-info', id: 'urge-result' }, h('p', null, msg),
+          failed.length ? h('ul', null, failed.map((x) => h('li', null, `${x.instance_id}：${x.error?.detail || x.status}`))) : null));
+        toast(msg, failed.length ? 'warn' : 'ok');
+        confirm.disabled = true;
+        await after();
+      } catch (err) {
+        if (err.status !== 0) key = idemKey();
+        showFormError(form, err);
+      }
+    });
+  });
+  return [btn, dlg];
 }
 
 function overdueFilters(f, secs, unit, scope) {

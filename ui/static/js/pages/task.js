@@ -4,10 +4,16 @@
 // caller may do now (the API lists them in `actions`): report progress with
 // files, submit, request an extension, decide a step or an extension,
 // cancel.
-// Calls: GET /tasks/{id}; POST /tasks/{id}/progress|submit (multipart),
-// /extension, /decision, /extension/decision, /cancel (JSON), each with an
-// Idempotency-Key; GET /tasks/{id}/evidence/{sha256} (download).
-import { api, taskPath, download } from '../api.js';
+// The everyday 督办 actions are here too: urge (催办), withdraw a submission
+// (撤回), return to a chosen step, hand a step over (转交), add a signer
+// (加签), name the unit's 承办人; the chain card shows 会签/或签 steps with
+// their signatures; and the task's discussion (讨论) with @mentions.
+// Calls: GET /tasks/{id}, /tasks/{id}/people, /tasks/{id}/comments;
+// POST /tasks/{id}/progress|submit (multipart), /extension, /decision,
+// /extension/decision, /cancel, /urge, /withdraw, /hand-over, /signers,
+// PUT /assignee (JSON), each with an Idempotency-Key; POST and DELETE
+// /tasks/{id}/comments; GET /tasks/{id}/evidence/{sha256} (download).
+import { api, taskPath, download, session } from '../api.js';
 import { t, label } from '../i18n.js';
 import { h, icon, field, taskLight, countdown, fmtDate, fmtDateTime, ymd, toast, showFormError, clearErrors, busy, idemKey, announce, backLink, put, offset } from '../dom.js';
 import { planNow } from '../clock.js';
@@ -28,21 +34,31 @@ export async function render(main, { params }) {
   }
   const view = h('div', { class: 'task-page' });
   put(main, view);
+  let extra = await extras(id);
   const reload = async () => {
     try {
-      task = await api(taskPath(id));
-      draw(view, task, reload);
+      [task, extra] = await Promise.all([api(taskPath(id)), extras(id)]);
+      draw(view, task, extra, reload);
     } catch (e) {
       toast(e.message, 'error');
     }
   };
-  draw(view, task, reload);
+  draw(view, task, extra, reload);
   // Decisions by others arrive as notifications about this task.
   onBus('notification', (ev) => { if (ev.detail?.instance_id === id) reload(); });
   every(60_000, () => { if (!view.querySelector('form[data-dirty]')) reload(); });
 }
 
-function draw(view, task, reload) {
+// extras are what the page names besides the task: its people (to hand a
+// step to, to name 承办人, to mention) and its discussion.
+async function extras(id) {
+  const [people, comments] = await Promise.all([
+    api(taskPath(id, '/people')).then((r) => r.items).catch(() => []),
+    api(taskPath(id, '/comments')).catch(() => ({ items: [], delete_within_seconds: 0 }))]);
+  return { people, comments };
+}
+
+function draw(view, task, extra, reload) {
   const finished = task.status === 'completed' || task.status === 'cancelled';
   const returned = task.returned && task.last_reason;
   put(view, 
@@ -54,7 +70,10 @@ function draw(view, task, reload) {
         h('p', { class: 'task-badges' }, taskLight(task),
           h('span', { class: `status status-${task.status}`, id: 'task-status' }, label('status', task.status, task.status_label)),
           task.status === 'submitted' && task.approver_unit
-            ? h('span', { class: 'tag' }, `${t('stepOf', { s: task.current_step, n: task.step_count })} · ${t('waitingOn', { unit: task.approver_unit.name })}`) : null,
+            ? h('span', { class: 'tag' }, `${t('stepOf', { s: task.current_step, n: task.step_count })} · ${t('waitingOn', { unit: waitingNames(task) })}`) : null,
+          task.waiting_for ? h('span', { class: 'tag', id: 'task-handed' }, t('handedTo', { name: task.waiting_for.name })) : null,
+          task.assignee ? h('span', { class: 'tag', id: 'task-assignee' }, t('assigneeTag', { name: task.assignee.name })) : null,
+          task.urge_count ? h('span', { class: 'tag tag-urged', id: 'task-urged' }, t('urgedTimes', { n: task.urge_count, at: fmtDateTime(task.last_urged_at) })) : null,
           h('span', { class: 'muted small mono' }, task.id)))),
     returned ? h('div', { class: 'alert alert-warn returned', role: 'alert' },
       h('h2', null, t('returnedTitle')),
@@ -65,10 +84,18 @@ function draw(view, task, reload) {
     h('div', { class: 'grid-2' },
       requirement(task, finished),
       chain(task)),
-    actionsCard(task, reload),
+    actionsCard(task, reload, extra.people),
     h('div', { class: 'grid-2' },
       evidence(task),
-      timeline(task)));
+      timeline(task)),
+    comments(task, extra, reload));
+}
+
+// waitingNames are the units the step waiting waits on: one, or several
+// in 会签/或签.
+function waitingNames(task) {
+  const units = task.waiting_units?.length ? task.waiting_units : [task.approver_unit];
+  return units.map((u) => u.name).join('、');
 }
 
 function requirement(task, finished) {
@@ -105,12 +132,19 @@ function chain(task) {
           h('span', { class: `step-state state-${s.state}` }, label('step', s.state, s.state_label))),
         h('p', { class: 'small muted' }, t('sla', { sla: offset(s.sla) }),
           s.state === 'waiting' && s.due ? [' · ', countdown(s.due)] : null),
+        s.signers?.length ? h('p', { class: 'small step-signers' },
+          h('span', { class: 'tag' }, s.mode === 'all' ? t('modeAll') : t('modeAny')), ' ', s.signers.map((u) => u.name).join('、')) : null,
+        s.signed?.length ? h('p', { class: 'small ok step-signed' }, t('signedBy', { names: s.signed.map((x) => x.name).join('、') })) : null,
+        s.assignee ? h('p', { class: 'small' }, t('handedTo', { name: s.assignee.name })) : null,
+        s.added_by ? h('p', { class: 'small muted step-added' }, t('addedBy', { who: s.added_by, reason: s.added_reason })) : null,
         s.decided_at ? h('p', { class: 'small' }, t('decidedBy', { who: s.decided_by, at: fmtDateTime(s.decided_at) })) : null,
+        s.returned_to ? h('p', { class: 'small bad step-returned' }, t('returnedToStep', { n: s.returned_to })) : null,
         s.reason ? h('p', { class: 'step-reason' }, `${t('reasonLabel')}：${s.reason}`) : null)))),
     (task.decisions || []).length ? h('details', { class: 'decisions' },
       h('summary', null, `${t('decisionsTitle')}（${task.decisions.length}）`),
       h('ul', null, task.decisions.map((d) => h('li', null,
         h('span', { class: d.approve ? 'ok' : 'bad' }, `${t('chainStep', { n: d.step })} ${label('event', d.approve ? 'approved' : 'rejected', d.label)}`),
+        d.returned_to ? ` → ${t('returnedToStep', { n: d.returned_to })}` : '',
         ` · ${d.actor} · ${fmtDateTime(d.at)}`, d.reason ? ` · ${d.reason}` : null)))) : null);
 }
 
@@ -141,21 +175,29 @@ function timeline(task) {
     evs.length ? h('ol', { class: 'timeline' }, [...evs].reverse().map((e) => h('li', { class: `ev ev-${e.kind}` },
       h('time', { datetime: e.at }, fmtDateTime(e.at)),
       h('p', null, h('strong', null, label('event', e.kind, e.kind_label)), e.actor_name ? ` · ${e.actor_name}` : '',
-        e.step ? ` · ${t('chainStep', { n: e.step })}` : ''),
+        e.on_behalf_of ? t('onBehalf', { name: e.on_behalf_of.name }) : '',
+        e.step ? ` · ${t('chainStep', { n: e.step })}` : '',
+        e.to_step ? ` → ${t('returnedToStep', { n: e.to_step })}` : '',
+        e.person ? ` · ${e.person.name}` : ''),
       e.reason ? h('p', { class: 'ev-reason' }, `${t('reasonLabel')}：${e.reason}`) : null,
       e.note ? h('p', { class: 'ev-note' }, e.note) : null))) : h('p', { class: 'muted' }, t('noTimeline')));
 }
 
 // --- forms ---
 
-function actionsCard(task, reload) {
+function actionsCard(task, reload, people = []) {
   const a = new Set(task.actions || []);
   const forms = [];
   if (a.has('decide')) forms.push(decideForm(task, reload));
+  if (a.has('hand_over')) forms.push(handOverForm(task, reload, people));
+  if (a.has('add_signer')) forms.push(addSignerForm(task, reload));
   if (a.has('decide_extension')) forms.push(decideExtensionForm(task, reload));
   if (a.has('report_progress')) forms.push(progressForm(task, reload));
   if (a.has('submit')) forms.push(submitForm(task, reload));
+  if (a.has('withdraw')) forms.push(withdrawForm(task, reload));
   if (a.has('request_extension')) forms.push(extensionForm(task, reload));
+  if (a.has('name_assignee')) forms.push(assigneeForm(task, reload, people));
+  if (a.has('urge')) forms.push(urgeForm(task, reload));
   if (a.has('cancel')) forms.push(cancelForm(task, reload));
   if (!forms.length) return null;
   return h('section', { class: 'card actions-card', 'aria-labelledby': 'act-title' },
@@ -270,19 +312,176 @@ function extensionForm(task, reload) {
 
 function decideForm(task, reload) {
   const reason = h('textarea', { rows: 3, maxlength: 1000 });
+  // A return goes to the unit, or (from step 2 on) to an earlier step.
+  const returnTo = h('select', null, h('option', { value: '0' }, t('returnToUnit')),
+    (task.chain || []).filter((s) => s.step < task.current_step).map((s) => h('option', { value: String(s.step) }, t('returnToStep', { n: s.step, unit: s.unit.name }))));
   return actionForm({
     title: t('decideTitle', { n: task.current_step }), id: 'form-decide', cls: 'emphasis',
-    fields: [field(t('reasonLabel'), reason, { name: 'reason', hint: t('reasonHint') })],
+    fields: [
+      field(t('reasonLabel'), reason, { name: 'reason', hint: t('reasonHint') }),
+      task.current_step > 1 ? field(t('returnTo'), returnTo, { name: 'return_to' }) : null],
     buttons: [
       h('button', { type: 'submit', class: 'btn btn-primary', name: 'approve', value: 'yes' }, icon('approve'), t('approve')),
       h('button', { type: 'submit', class: 'btn btn-danger', name: 'approve', value: 'no' }, t('reject'))],
     send: async (key, which) => {
-      await api(taskPath(task.id, '/decision'), { method: 'POST', idem: key,
-        json: { step: task.current_step, approve: which === 'yes', reason: reason.value.trim() } });
+      const body = { step: task.current_step, approve: which === 'yes', reason: reason.value.trim() };
+      if (which !== 'yes' && returnTo.value !== '0') body.return_to = Number(returnTo.value);
+      await api(taskPath(task.id, '/decision'), { method: 'POST', idem: key, json: body });
       return { after: reload };
     },
     done: (which) => (which === 'yes' ? t('approved') : t('rejected')),
   });
+}
+
+function handOverForm(task, reload, people) {
+  const parent = parentCode(task.approver_unit?.code || '');
+  const to = h('select', null,
+    people.filter((p) => p.for?.includes('hand_over')).map((p) => h('option', { value: `user:${p.id}` }, p.name)),
+    parent ? h('option', { value: 'parent' }, t('handOverParent', { unit: parentName(task, parent) })) : null);
+  const reason = h('textarea', { rows: 2, maxlength: 1000 });
+  return actionForm({
+    title: t('handOverTitle'), id: 'form-hand-over', cls: 'secondary',
+    fields: [h('p', { class: 'hint' }, t('handOverHint')), field(t('handOverTo'), to, { name: 'to_user_id' }), field(t('reasonLabel'), reason, { name: 'reason', optional: true })],
+    buttons: [h('button', { type: 'submit', class: 'btn' }, t('handOverBtn'))],
+    send: async (key) => {
+      const body = { step: task.current_step, reason: reason.value.trim() };
+      if (to.value === 'parent') body.to_parent = true; else body.to_user_id = Number(to.value.split(':')[1] || 0);
+      await api(taskPath(task.id, '/hand-over'), { method: 'POST', idem: key, json: body });
+      return { after: reload };
+    },
+    done: t('handedOver'),
+  });
+}
+
+function addSignerForm(task, reload) {
+  const own = task.approver_unit?.code || '';
+  const parent = parentCode(own);
+  const unit = h('select', null, h('option', { value: '' }, '—'));
+  const pos = h('select', null, h('option', { value: 'before' }, t('before')), h('option', { value: 'after' }, t('after')));
+  const reason = h('textarea', { rows: 2, maxlength: 1000 });
+  // The peers of the approving unit, and the unit above it.
+  if (parent) {
+    api(`/units/${encodeURIComponent(parent)}`).then((u) => {
+      unit.append(h('option', { value: u.code }, `${u.name}（${t('handOverParent', { unit: '' }).replace(/（.*）/, '')}）`));
+      return api(`/units?parent=${encodeURIComponent(parent)}`);
+    }).then((r) => {
+      for (const c of r.children || []) if (c.code !== own) unit.append(h('option', { value: c.code }, c.name));
+    }).catch(() => {});
+  }
+  return actionForm({
+    title: t('addSignerTitle'), id: 'form-add-signer', cls: 'secondary',
+    fields: [h('p', { class: 'hint' }, t('addSignerHint')), field(t('addSignerUnit'), unit, { name: 'unit_code' }),
+      field(t('addSignerPos'), pos, { name: 'before' }), field(t('reasonLabel'), reason, { name: 'reason', required: true })],
+    buttons: [h('button', { type: 'submit', class: 'btn' }, t('addSignerBtn'))],
+    send: async (key) => {
+      await api(taskPath(task.id, '/signers'), { method: 'POST', idem: key,
+        json: { step: task.current_step, unit_code: unit.value, before: pos.value === 'before', reason: reason.value.trim() } });
+      return { after: reload };
+    },
+    done: t('signerAdded'),
+  });
+}
+
+function withdrawForm(task, reload) {
+  const reason = h('textarea', { rows: 2, maxlength: 1000 });
+  return actionForm({
+    title: t('withdrawTitle'), id: 'form-withdraw', cls: 'secondary',
+    fields: [h('p', { class: 'hint' }, t('withdrawHint')), field(t('reasonLabel'), reason, { name: 'reason', optional: true })],
+    buttons: [h('button', { type: 'submit', class: 'btn' }, t('withdrawBtn'))],
+    send: async (key) => {
+      await api(taskPath(task.id, '/withdraw'), { method: 'POST', idem: key, json: { reason: reason.value.trim() } });
+      return { after: reload };
+    },
+    done: t('withdrawn'),
+  });
+}
+
+function assigneeForm(task, reload, people) {
+  const who = h('select', null, h('option', { value: '' }, t('assigneeNone')),
+    people.filter((p) => p.for?.includes('name_assignee')).map((p) => h('option', { value: String(p.id), selected: task.assignee?.user_id === p.id }, p.name)));
+  return actionForm({
+    title: t('assigneeTitle'), id: 'form-assignee', cls: 'secondary',
+    fields: [h('p', { class: 'hint' }, t('assigneeHint')), field(t('assigneeTitle'), who, { name: 'user_id' })],
+    buttons: [h('button', { type: 'submit', class: 'btn' }, t('assigneeBtn'))],
+    send: async (key) => {
+      await api(taskPath(task.id, '/assignee'), { method: 'PUT', idem: key, json: { user_id: who.value ? Number(who.value) : null } });
+      return { after: reload };
+    },
+    done: t('assigneeSaved'),
+  });
+}
+
+function urgeForm(task, reload) {
+  const note = h('textarea', { rows: 2, maxlength: 2000 });
+  const withApprovers = h('input', { type: 'checkbox' });
+  return actionForm({
+    title: t('urgeTitle'), id: 'form-urge', cls: 'secondary',
+    fields: [field(t('urgeNote'), note, { name: 'note', optional: true }),
+      h('label', { class: 'check' }, withApprovers, ' ', t('urgeWithApprovers'))],
+    buttons: [h('button', { type: 'submit', class: 'btn btn-warn' }, t('urgeBtn'))],
+    send: async (key) => {
+      await api(taskPath(task.id, '/urge'), { method: 'POST', idem: key, json: { note: note.value.trim(), with_approvers: withApprovers.checked } });
+      return { after: reload };
+    },
+    done: t('urged'),
+  });
+}
+
+// parentCode is the code of the unit above (division codes are prefixes).
+function parentCode(code) {
+  const lens = [2, 4, 6, 9, 12];
+  const i = lens.indexOf(code.length);
+  return i > 0 ? code.slice(0, lens[i - 1]) : '';
+}
+
+function parentName(task, code) {
+  const step = (task.chain || []).find((s) => s.unit.code === code);
+  return step ? step.unit.name : code;
+}
+
+// comments is the task's discussion: the messages in order, a form to post
+// one mentioning people who see the task, and a delete button on one's own
+// for the first minutes.
+function comments(task, extra, reload) {
+  const me = session.user?.id;
+  const items = extra.comments.items || [];
+  const within = (extra.comments.delete_within_seconds || 0) * 1000;
+  const body = h('textarea', { rows: 3, maxlength: 2000 });
+  const mention = h('select', { multiple: true, size: 4 }, extra.people.filter((p) => p.id !== me).map((p) => h('option', { value: String(p.id) }, `${p.name}（${p.unit.name}）`)));
+  let key = idemKey();
+  const form = h('form', { class: 'comment-form', id: 'form-comment', novalidate: true },
+    field(t('commentBody'), body, { name: 'body', required: true }),
+    extra.people.length ? field(t('commentMention'), mention, { name: 'mentions', optional: true }) : null,
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('commentBtn'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        await api(taskPath(task.id, '/comments'), { method: 'POST', idem: key,
+          json: { body: body.value.trim(), mentions: [...mention.selectedOptions].map((o) => Number(o.value)) } });
+        key = idemKey();
+        toast(t('commentPosted'), 'ok');
+        await reload();
+      } catch (err) {
+        showFormError(form, err);
+      }
+    });
+  });
+  return h('section', { class: 'card comments', 'aria-labelledby': 'cm-title' },
+    h('h2', { id: 'cm-title' }, t('commentsTitle')),
+    items.length ? h('ol', { class: 'comment-list' }, items.map((c) => {
+      const mine = c.author_id === me && !c.deleted && Date.now() - Date.parse(c.created_at) < within;
+      const del = mine ? h('button', { type: 'button', class: 'btn-link small' }, t('commentDelete')) : null;
+      del?.addEventListener('click', async () => {
+        del.disabled = true;
+        try { await api(taskPath(task.id, `/comments/${c.id}`), { method: 'DELETE' }); await reload(); } catch (err) { toast(err.message, 'error'); del.disabled = false; }
+      });
+      return h('li', { class: 'comment', dataset: { id: c.id } },
+        h('p', { class: 'small muted' }, `${c.author_name} · ${fmtDateTime(c.created_at)}`, del ? [' ', del] : null),
+        h('p', { class: c.deleted ? 'muted' : 'comment-body' }, c.deleted ? t('commentDeleted') : c.body));
+    })) : h('p', { class: 'muted' }, t('noComments')),
+    form);
 }
 
 function decideExtensionForm(task, reload) {

@@ -107,6 +107,8 @@ export function taskRow(task) {
           ? h('span', { class: 'tag' }, `${t('stepOf', { s: task.current_step, n: task.step_count })} · ${t('waitingOn', { unit: task.approver_unit.name })}`) : null,
         task.returned ? h('span', { class: 'tag tag-bad returned-tag' }, t('rejectedTag')) : null,
         task.extension_pending ? h('span', { class: 'tag tag-warn' }, t('extensionTag')) : null,
+        task.assignee ? h('span', { class: 'tag assignee-tag' }, t('assigneeTag', { name: task.assignee.name })) : null,
+        task.urge_count ? h('span', { class: 'tag tag-urged urged-tag', title: fmtDateTime(task.last_urged_at) }, t('urgedTimes', { n: task.urge_count, at: fmtDateTime(task.last_urged_at) })) : null,
         progress ? h('span', { class: 'tag' }, `${t('progress')} ${progress}`) : null),
       // Sent back: why, on the row, so the official sees it without opening the task.
       task.returned && task.last_reason
