@@ -70,18 +70,6 @@ func refOfCode(h *org.Hierarchy, code string) unitRef {
 	return unitRef{Code: code, Name: code, Level: l, LevelLabel: l.Label()}
 }
 
-// eventKindLabel names the event kinds a score reads, urges and returns
-// included.
-func eventKindLabel(k duban.EventKind) string {
-	switch k {
-	case score.EventUrged:
-		return "催办"
-	case score.EventReturned:
-		return "退回修改"
-	}
-	return k.Label()
-}
-
 type scoreEventView struct {
 	Seq       int64           `json:"seq"`
 	Kind      duban.EventKind `json:"kind"`
@@ -134,7 +122,7 @@ func lineViews(ls []score.Line) []scoreLineView {
 		v := scoreLineView{Rule: l.Rule, RuleLabel: l.Rule.Label(), Points: l.Points, Text: l.Text, Task: l.Task,
 			TemplateID: l.TemplateID, Title: l.Title, Award: l.Award, Events: []scoreEventView{}}
 		for _, e := range l.Events {
-			v.Events = append(v.Events, scoreEventView{Seq: e.Seq, Kind: e.Kind, KindLabel: eventKindLabel(e.Kind), At: e.At})
+			v.Events = append(v.Events, scoreEventView{Seq: e.Seq, Kind: e.Kind, KindLabel: e.Kind.Label(), At: e.At})
 		}
 		out = append(out, v)
 	}
