@@ -11,7 +11,7 @@ import { api, download } from '../api.js';
 import { t, label } from '../i18n.js';
 import { h, field, pageHeader, toast, announce, showFormError, clearErrors, busy, empty, put, icon } from '../dom.js';
 import { errorReport } from '../plan-errors.js';
-import { forgetPlans } from '../plans-cache.js';
+import { forgetPlans, storedPlans } from '../plans-cache.js';
 
 const LEVELS = ['province', 'city', 'county', 'township'];
 const KINDS = ['deadline', 'count', 'ratio', 'event', 'recurring'];
@@ -51,7 +51,7 @@ function noticeCard(result) {
         } else {
           d = await api(`/drafts${q}`, { method: 'POST', body: text.value, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
         }
-        put(result, review(d));
+        put(result, review(d, await storedPlans().catch(() => [])));
         announce(t('draftDone', d.counts));
         result.querySelector('h2')?.focus();
       } catch (err) {
@@ -74,10 +74,10 @@ function pick(p) {
   return o;
 }
 
-function review(d) {
+function review(d, plans) {
   // state.items[i] is proposal i as reviewed; originals stay in d.
   const state = { items: d.proposals.map(pick) };
-  const head = headForm(d);
+  const head = headForm(d, plans);
   const cards = new Map();
   const results = h('div', { class: 'draft-check', 'aria-live': 'polite' });
 
@@ -178,8 +178,7 @@ function review(d) {
     h('section', { class: 'card', 'aria-labelledby': 'draft-h' },
       h('h2', { id: 'draft-h', tabindex: '-1' }, t('draftOf', { title: d.title || d.notice })),
       h('p', { class: 'draft-counts' }, t('draftCounts', counts)),
-      h('p', { class: 'muted small' }, t('draftIssuer', { issuer: d.issuer.name, addressee: d.addressee_label || label('level', d.addressee) }),
-        d.base ? ` ${t('draftBase', { base: d.base })}` : ''),
+      h('p', { class: 'muted small' }, t('draftIssuer', { issuer: d.issuer.name, addressee: d.addressee_label || label('level', d.addressee) })),
       d.context?.length ? h('details', { class: 'rules' }, h('summary', null, t('draftContext')), h('ul', null, d.context.map((c) => h('li', null, c)))) : null,
       head.form),
     unreadCard(d),
@@ -191,8 +190,10 @@ function review(d) {
 }
 
 // headForm edits the plan's id, year, title and source.
-function headForm(d) {
+function headForm(d, plans) {
   const id = h('input', { type: 'text', name: 'plan_id', value: d.plan_id, autocomplete: 'off', spellcheck: 'false' });
+  const base = h('select', { name: 'base' }, (plans.some((p) => p.id === d.base) ? plans : [{ id: d.base, year: d.year }, ...plans])
+    .filter((p) => p.id).map((p) => h('option', { value: p.id, selected: p.id === d.base }, `${p.id}（${p.year}）`)));
   const year = h('input', { type: 'number', name: 'year', value: String(d.year), min: 2000, max: 2100, inputmode: 'numeric' });
   const title = h('input', { type: 'text', name: 'title', value: d.title });
   const source = h('input', { type: 'text', name: 'source', value: d.source });
@@ -200,16 +201,16 @@ function headForm(d) {
     field(t('draftPlanID'), id, { name: 'plan_id', hint: t('draftPlanIDHint') }),
     field(t('colYear'), year, { name: 'year' }),
     field(t('draftPlanTitle'), title, { name: 'title' }),
-    field(t('colSource'), source, { name: 'source' }));
+    field(t('colSource'), source, { name: 'source' }),
+    base.options.length ? field(t('draftBasePlan'), base, { name: 'base', hint: t('draftBaseHint') }) : null);
   form.addEventListener('submit', (e) => e.preventDefault());
-  return { form, value: () => ({ plan_id: id.value.trim(), year: Number(year.value) || 0, title: title.value.trim(), source: source.value.trim() }) };
+  return { form, value: () => ({ plan_id: id.value.trim(), year: Number(year.value) || 0, title: title.value.trim(), source: source.value.trim(), base: base.value || d.base }) };
 }
 
 function body(d, head, state) {
   return {
     ...head.value(),
     notice: d.notice,
-    base: d.base,
     sections: d.sections,
     proposals: state.items.map(clean),
     unreadable: d.unreadable.map((s) => s.text),

@@ -24,7 +24,17 @@ export async function render(main, { params, query }) {
     return;
   }
 
-  const score = await api(`/scores${qs(scope)}`);
+  let score;
+  try {
+    score = await api(`/scores${qs(scope)}`);
+  } catch (e) {
+    // A plan year without 考核 rules (or a bad day) says so, with the
+    // controls to choose another.
+    if (e.status !== 422) throw e;
+    put(main, pageHeader(t('scoresTitle'), t('scoresLead', { unit: me.unit.name, date: asOf })), controls(years, scope),
+      h('div', { class: 'alert alert-warn', role: 'alert' }, h('p', null, e.message)));
+    return;
+  }
   const hasChildren = score.unit.level !== 'township';
   const [ranking, awards] = await Promise.all([
     hasChildren ? api(`/scores/ranking${qs(scope)}`) : null,
