@@ -226,6 +226,11 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAUTHORIZED = "unauthorized"
 	ETOOMANY      = "too_many_requests"
+	// EUNAVAILABLE: a service Duban depends on (Temporal) does not answer;
+	// ETIMEOUT: it did not finish in time. Both are faults, not refusals:
+	// the same request, retried (with its Idempotency-Key), is safe.
+	EUNAVAILABLE = "unavailable"
+	ETIMEOUT     = "timeout"
 )
 
 // Error is an application error whose Message is safe to show to a user

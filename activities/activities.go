@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -34,21 +35,7 @@ type Store interface {
 	// with that sequence number has email or webhook deliveries to send.
 	PendingDeliveries(ctx context.Context, seq int64, instanceIDs []string) (map[string]bool, error)
 	// UpdateLaunch records a launch's progress.
-	UpdateLaunch(ctx context.Context, p LaunchProgress) error
-}
-
-// LaunchProgress is the state of one plan launch.
-type LaunchProgress struct {
-	ID       string    `json:"id"`
-	PlanID   string    `json:"plan_id"`
-	Year     int       `json:"year"`
-	Status   string    `json:"status"` // pending (written by the API before the workflow starts), running, done, failed
-	Total    int       `json:"total"`
-	Started  int       `json:"started"`  // workflows started by this launch
-	Existing int       `json:"existing"` // already running or finished before
-	Failed   int       `json:"failed"`
-	Error    string    `json:"error,omitempty"`
-	Updated  time.Time `json:"updated"`
+	UpdateLaunch(ctx context.Context, p duban.LaunchProgress) error
 }
 
 // Activities holds the dependencies of every activity.
@@ -100,19 +87,21 @@ func (a *Activities) RecordTransition(ctx context.Context, tr duban.Transition) 
 // transition and counts it in duban_transitions_refused_total (by event
 // kind) on reg, when reg is set. A refusal means input got past the
 // validators that the database cannot hold: a bug to look into.
-func RefusedRecorder(log *slog.Logger, reg prometheus.Registerer) func(duban.Transition, error) {
+func RefusedRecorder(log *slog.Logger, reg prometheus.Registerer) (func(duban.Transition, error), error) {
 	var refused *prometheus.CounterVec
 	if reg != nil {
 		refused = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "duban_transitions_refused_total",
 			Help: "Transitions the store refused for good (the workflow undid them); each is a validator gap.",
 		}, []string{"kind"})
-		reg.MustRegister(refused)
+		if err := reg.Register(refused); err != nil {
+			return nil, fmt.Errorf("refused transitions metric: %w", err)
+		}
 	}
 	return func(tr duban.Transition, err error) {
 		log.Error("transition refused by the store", "instance", tr.InstanceID, "seq", tr.Seq, "kind", tr.Kind, "err", err)
 		if refused != nil {
 			refused.WithLabelValues(string(tr.Kind)).Inc()
 		}
-	}
+	}, nil
 }

@@ -8,14 +8,14 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/duban-dev/duban/notify"
+	"github.com/duban-dev/duban"
 )
 
 // Notifier sends the deliveries the store wrote with each transition
 // (notify.Dispatcher implements it).
 type Notifier interface {
-	DeliverTransition(ctx context.Context, instanceID string, seq int64) (notify.Report, error)
-	DeliverDue(ctx context.Context, now time.Time, budget time.Duration, heartbeat func(notify.Report)) (notify.Report, error)
+	DeliverTransition(ctx context.Context, instanceID string, seq int64) (duban.DeliveryReport, error)
+	DeliverDue(ctx context.Context, now time.Time, budget time.Duration, heartbeat func(duban.DeliveryReport)) (duban.DeliveryReport, error)
 }
 
 // DeliverInput names the transition whose notices to deliver.
@@ -41,9 +41,9 @@ const ErrDeliveryUnfinished = "DeliveryUnfinished"
 // while a delivery failed temporarily and has attempts left; once a
 // delivery runs out of attempts, or fails permanently, it falls back to the
 // inbox and is reported here and in the deliveries table.
-func (a *Activities) DeliverTransition(ctx context.Context, in DeliverInput) (notify.Report, error) {
+func (a *Activities) DeliverTransition(ctx context.Context, in DeliverInput) (duban.DeliveryReport, error) {
 	if a.Notifier == nil {
-		return notify.Report{}, nil
+		return duban.DeliveryReport{}, nil
 	}
 	rep, err := a.Notifier.DeliverTransition(ctx, in.InstanceID, in.Seq)
 	logFailures(ctx, rep)
@@ -58,27 +58,27 @@ func (a *Activities) DeliverTransition(ctx context.Context, in DeliverInput) (no
 
 // DeliverDue sends what has come due: digests, messages held by quiet
 // hours, and deliveries left behind by a workflow that gave up on them.
-func (a *Activities) DeliverDue(ctx context.Context, in DeliverDueInput) (notify.Report, error) {
+func (a *Activities) DeliverDue(ctx context.Context, in DeliverDueInput) (duban.DeliveryReport, error) {
 	if a.Notifier == nil {
-		return notify.Report{}, nil
+		return duban.DeliveryReport{}, nil
 	}
 	// Stop well within the start-to-close timeout; the next tick goes on.
 	budget := 4 * time.Minute
 	if deadline, ok := ctx.Deadline(); ok {
 		budget = min(budget, time.Until(deadline)/2)
 	}
-	rep, err := a.Notifier.DeliverDue(ctx, in.At, budget, func(r notify.Report) { activity.RecordHeartbeat(ctx, r.Sent) })
+	rep, err := a.Notifier.DeliverDue(ctx, in.At, budget, func(r duban.DeliveryReport) { activity.RecordHeartbeat(ctx, r.Sent) })
 	logFailures(ctx, rep)
 	return rep, err
 }
 
-func logFailures(ctx context.Context, rep notify.Report) {
+func logFailures(ctx context.Context, rep duban.DeliveryReport) {
 	log := activity.GetLogger(ctx)
 	for _, f := range rep.Failures {
 		log.Warn("notice not delivered; the person has it in the inbox", "key", f.Key, "user", f.UserID, "channel", f.Channel, "target", f.Target, "reason", f.Reason)
 	}
 }
 
-func unfinished(rep notify.Report) error {
+func unfinished(rep duban.DeliveryReport) error {
 	return temporal.NewApplicationError(fmt.Sprintf("%d deliveries to retry, %d held by another attempt", rep.Retrying, rep.Busy), ErrDeliveryUnfinished)
 }

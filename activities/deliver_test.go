@@ -42,7 +42,7 @@ func TestDeliverTransitionRetriedAfterTheServerAcceptedSendsOnce(t *testing.T) {
 		}
 		return email.Send(ctx, m)
 	})
-	acts := &activities.Activities{Store: db, Notifier: &notify.Dispatcher{Store: db, Email: flaky, Defaults: notify.StandardDefaults(), PublicURL: "https://duban.example"}}
+	acts := &activities.Activities{Store: db, Notifier: &notify.Dispatcher{Store: db, Email: flaky, Defaults: notify.Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8}, PublicURL: "https://duban.example", MaxAttempts: 3}}
 
 	spec := duban.TaskSpec{ID: "2026/2.1/430102", PlanID: "p", Year: 2026, TemplateID: "2.1", Section: "2", Title: "出台改革方案", Kind: duban.KindDeadline,
 		UnitCode: "430102", UnitName: "芙蓉区", UnitLevel: duban.LevelCounty, Due: duban.EndOfDay(2026, 12, 31)}
@@ -65,9 +65,9 @@ func TestDeliverTransitionRetriedAfterTheServerAcceptedSendsOnce(t *testing.T) {
 
 	val, err := env.ExecuteActivity(acts.DeliverTransition, in)
 	require.NoError(t, err)
-	var rep notify.Report
+	var rep duban.DeliveryReport
 	require.NoError(t, val.Get(&rep))
-	require.Equal(t, notify.Report{Sent: 1}, rep, "the retry sends only 李四's")
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep, "the retry sends only 李四's")
 	_, err = env.ExecuteActivity(acts.DeliverTransition, in)
 	require.NoError(t, err)
 

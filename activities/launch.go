@@ -82,7 +82,7 @@ func (a *Activities) PrepareLaunch(ctx context.Context, in LaunchBatch) (Prepare
 	if err != nil {
 		return PrepareLaunchResult{}, err
 	}
-	err = a.Store.UpdateLaunch(ctx, LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: len(specs)})
+	err = a.Store.UpdateLaunch(ctx, duban.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: len(specs)})
 	return PrepareLaunchResult{Total: len(specs)}, err
 }
 
@@ -148,7 +148,7 @@ feed:
 		case <-ticker.C:
 			activity.RecordHeartbeat(ctx, in.Offset)
 			mu.Lock()
-			p := LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: in.Total,
+			p := duban.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: in.Total,
 				Started: in.Done.Started + res.Started, Existing: in.Done.Existing + res.Existing}
 			mu.Unlock()
 			_ = a.Store.UpdateLaunch(ctx, p) // progress only; the batch's end writes it for sure
@@ -166,7 +166,7 @@ feed:
 }
 
 // UpdateLaunch records launch progress (an activity so the launch workflow can call it).
-func (a *Activities) UpdateLaunch(ctx context.Context, p LaunchProgress) error {
+func (a *Activities) UpdateLaunch(ctx context.Context, p duban.LaunchProgress) error {
 	p.Updated = time.Now()
 	return a.Store.UpdateLaunch(ctx, p)
 }

@@ -45,11 +45,12 @@ type Deps struct {
 	// Hierarchy, when set, is used as is; otherwise units are read from the
 	// database and cached for HierarchyTTL.
 	Hierarchy *org.Hierarchy
-	// Static, when set, serves everything outside /api, /metrics, /healthz
-	// and /readyz: the place where the web UI is mounted.
+	// Static, when set, serves everything outside /api, /healthz and
+	// /readyz: the place where the web UI is mounted.
 	Static fiber.Handler
-	// Registry collects the API's metrics; a new one when nil.
-	Registry *prometheus.Registry
+	// Registry collects the API's metrics; a new one when nil. The process
+	// serves it on its admin address (config admin_addr), not on the app.
+	Registry prometheus.Registerer
 	// Now is real time; tests move it. time.Now when nil.
 	Now    func() time.Time
 	Limits Limits
@@ -146,11 +147,18 @@ type server struct {
 	ctx      context.Context
 }
 
-// New builds the whole app: middleware, every route, the error handler.
-// It panics on a configuration Validate refuses; check that first.
-func New(d Deps) *fiber.App {
+// App is the API: the Fiber app with every route, and what its shutdown
+// must end before the server stops.
+type App struct {
+	*fiber.App
+	s *server
+}
+
+// New builds the whole app: middleware, every route, the error handler. It
+// refuses dependencies Validate refuses.
+func New(d Deps) (*App, error) {
 	if err := d.Validate(); err != nil {
-		panic(err)
+		return nil, err
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -162,15 +170,20 @@ func New(d Deps) *fiber.App {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &server{Deps: d, lim: d.Limits.withDefaults(), log: d.Logger}
+	var err error
+	if s.metrics, err = newMetrics(d.Registry); err != nil {
+		return nil, err
+	}
+	if s.dummy, err = dummyHash(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
-	s.metrics = newMetrics(d.Registry)
 	s.tokens = &tokens{key: d.JWTKey, now: d.Now, leeway: s.lim.Leeway}
 	s.ipLimit = newKeyedLimiter(s.lim.LoginPerIPPerMinute, time.Minute)
 	s.accLimit = newKeyedLimiter(s.lim.LoginPerAccountPerMinute, time.Minute)
 	s.hashSem = make(chan struct{}, s.lim.HashConcurrency)
 	s.hub = newHub(s)
 	s.units = &unitCache{db: d.DB, fixed: d.Hierarchy, ttl: s.lim.HierarchyTTL}
-	s.dummy = dummyHash()
 
 	app := fiber.New(fiber.Config{
 		AppName:               "duban",
@@ -197,22 +210,15 @@ func New(d Deps) *fiber.App {
 	}))
 
 	s.routes(app)
-	servers.Store(app, s)
-	return app
+	return &App{App: app, s: s}, nil
 }
-
-// servers finds the state of an app New built, for Shutdown.
-var servers sync.Map // *fiber.App → *server
 
 // Shutdown stops the app gracefully: event streams are told to end first
 // (they would otherwise hold their connections open), then the server stops
 // accepting and waits for requests in flight until ctx ends.
-func Shutdown(ctx context.Context, app *fiber.App) error {
-	if v, ok := servers.LoadAndDelete(app); ok {
-		s := v.(*server)
-		s.stopOnce.Do(s.stop)
-	}
-	return app.ShutdownWithContext(ctx)
+func (a *App) Shutdown(ctx context.Context) error {
+	a.s.stopOnce.Do(a.s.stop)
+	return a.App.ShutdownWithContext(ctx)
 }
 
 func (s *server) now() time.Time { return s.Now() }

@@ -48,11 +48,7 @@ func (s *server) listApprovals(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := s.planNow()
-	views := make([]taskView, len(rows))
-	for i, r := range rows {
-		views[i] = s.taskView(r, now)
-	}
+	views := s.taskViews(rows)
 	return c.JSON(page(views, limit, func(v taskView) string {
 		if kind == "step" && v.StepDue != nil {
 			return keysetCursor(*v.StepDue, v.ID)

@@ -54,11 +54,7 @@ func actorParam(v string) (id int64, username string, err error) {
 // unit under it), filtered by instance, actor, action and time, newest
 // first.
 func (s *server) listAudit(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	unit, err := s.scopeUnit(c, p)
+	p, unit, err := s.scopeUnit(c)
 	if err != nil {
 		return err
 	}

@@ -137,8 +137,7 @@ func TestLoginRateLimitPerAddressAndAccount(t *testing.T) {
 	newUser(t, f, "ratelimited", "430102", duban.RoleOfficial)
 	deps := f.deps
 	deps.Limits = api.Limits{LoginPerIPPerMinute: 4, LoginPerAccountPerMinute: 2}
-	app := api.New(deps)
-	defer api.Shutdown(context.Background(), app)
+	app := newApp(t, deps)
 	post := func(user, ip string) response {
 		return doApp(t, app, "", "POST", "/api/v1/auth/login", jsonBody(map[string]string{"username": user, "password": "x"}))
 	}

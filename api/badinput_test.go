@@ -218,7 +218,8 @@ func TestConcurrentWrongPasswordsAreCheckedAtMostFiveTimes(t *testing.T) {
 	f := getFixture(t)
 	newUser(t, f, "burst-target", "430102", duban.RoleOfficial)
 	deps := f.deps
-	deps.Registry = prometheus.NewRegistry()
+	reg := prometheus.NewRegistry()
+	deps.Registry = reg
 	deps.Limits = api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}
 	app := newApp(t, deps)
 
@@ -234,7 +235,7 @@ func TestConcurrentWrongPasswordsAreCheckedAtMostFiveTimes(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	checks := hashChecks(t, deps.Registry)
+	checks := hashChecks(t, reg)
 	require.LessOrEqual(t, checks, 5, "passwords checked")
 	var unauthorized, locked int
 	for _, s := range statuses {

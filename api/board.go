@@ -81,11 +81,7 @@ type boardScope struct {
 }
 
 func (s *server) boardScope(c *fiber.Ctx) (boardScope, error) {
-	p, err := caller(c)
-	if err != nil {
-		return boardScope{}, err
-	}
-	u, err := s.scopeUnit(c, p)
+	_, u, err := s.scopeUnit(c)
 	if err != nil {
 		return boardScope{}, err
 	}
@@ -264,11 +260,7 @@ func (s *server) boardOverdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := s.planNow()
-	views := make([]taskView, len(rows))
-	for i, r := range rows {
-		views[i] = s.taskView(r, now)
-	}
+	views := s.taskViews(rows)
 	pg := page(views, limit, func(v taskView) string { return keysetCursor(*v.OverdueSince, v.ID) })
 	return c.JSON(fiber.Map{"plan_id": b.planID, "year": b.year, "items": pg.Items, "next_cursor": pg.NextCursor})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,6 +15,11 @@ import (
 	"github.com/duban-dev/duban/plan"
 )
 
+// faultRetryAfter is the Retry-After of a timeout or an unavailable
+// dependency: long enough for a worker or the Temporal frontend to come
+// back after a restart.
+const faultRetryAfter = 3 * time.Second
+
 // Problem codes beyond duban's: each names one thing a client can act on.
 const (
 	codeAccountLocked  = "account_locked"
@@ -21,8 +27,8 @@ const (
 	codeMediaType      = "unsupported_media_type"
 	codeMethod         = "method_not_allowed"
 	codeHeaderTooLarge = "header_too_large"
-	codeTimeout        = "timeout"
-	codeUnavailable    = "unavailable"
+	codeTimeout        = duban.ETIMEOUT
+	codeUnavailable    = duban.EUNAVAILABLE
 )
 
 // problemInfo is each code's status and Chinese title.
@@ -70,8 +76,16 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	if id, ok := c.Locals(localRequestID).(string); ok {
 		p.RequestID = id
 	}
-	if p.Code == duban.EINTERNAL || p.Code == codeTimeout {
+	switch p.Code {
+	case duban.EINTERNAL:
 		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "err", err)
+	case codeTimeout, codeUnavailable:
+		// A fault the system survives: tell the client when to try again
+		// (with the same Idempotency-Key, which makes the retry safe).
+		s.log.Warn("request met a fault", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(), "code", p.Code, "err", err)
+		if c.Response().Header.Peek(fiber.HeaderRetryAfter) == nil {
+			retryAfter(c, faultRetryAfter.Seconds())
+		}
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
 	if c.Response().Header.Peek(fiber.HeaderCacheControl) == nil {
@@ -119,8 +133,13 @@ func (s *server) problemOf(err error, instance string) problem {
 	}
 	p.Status, p.Title = info.status, info.title
 	p.Type = "urn:duban:problem:" + p.Code
-	if p.Code == duban.EINTERNAL || p.Code == codeTimeout {
+	switch {
+	case p.Code == duban.EINTERNAL:
 		p.Detail = info.title
+	case p.Code == codeTimeout && p.Detail == "":
+		p.Detail = "处理超时，请稍后重试；带同一 Idempotency-Key 重试不会重复办理"
+	case p.Code == codeUnavailable && p.Detail == "":
+		p.Detail = "服务暂时不可用，请稍后重试"
 	}
 	return p
 }

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/duban-dev/duban"
@@ -50,9 +50,11 @@ var jwtKey = []byte("test-signing-key-0123456789abcdef-0123456789")
 
 type fixture struct {
 	stack *testenv.Stack
-	app   *fiber.App
-	deps  api.Deps
-	clock duban.Clock
+	app   *api.App
+	// metrics is the registry of app's metrics (apps newApp builds have their own).
+	metrics *prometheus.Registry
+	deps    api.Deps
+	clock   duban.Clock
 
 	mu      sync.Mutex
 	baseURL string
@@ -155,8 +157,13 @@ func setup() (*fixture, error) {
 	f.deps = api.Deps{DB: s.DB, Engine: s.Engine, Blobs: blobs, Clock: f.clock, JWTKey: jwtKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}}
-	f.app = api.New(f.deps)
-	fixDone = append(fixDone, func() { _ = api.Shutdown(context.Background(), f.app) })
+	f.metrics = prometheus.NewRegistry()
+	withMetrics := f.deps
+	withMetrics.Registry = f.metrics
+	if f.app, err = api.New(withMetrics); err != nil {
+		return nil, err
+	}
+	fixDone = append(fixDone, func() { _ = f.app.Shutdown(context.Background()) })
 	// Every 8.1 task turns overdue on its first workflow task; wait for them.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -260,7 +267,7 @@ func (f *fixture) do(t testing.TB, token, method, path string, b *body, headers 
 	return doApp(t, f.app, token, method, path, b, headers...)
 }
 
-func doApp(t testing.TB, app *fiber.App, token, method, path string, b *body, headers ...string) response {
+func doApp(t testing.TB, app *api.App, token, method, path string, b *body, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
 	if b != nil {
@@ -337,9 +344,10 @@ func (f *fixture) listen(t *testing.T) string {
 }
 
 // newApp builds another app over the shared stack (other limits).
-func newApp(t *testing.T, deps api.Deps) *fiber.App {
+func newApp(t *testing.T, deps api.Deps) *api.App {
 	t.Helper()
-	app := api.New(deps)
-	t.Cleanup(func() { _ = api.Shutdown(context.Background(), app) })
+	app, err := api.New(deps)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = app.Shutdown(context.Background()) })
 	return app
 }

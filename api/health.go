@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.temporal.io/sdk/client"
 )
 
 func (s *server) healthz(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }
@@ -21,7 +20,7 @@ func (s *server) readyz(c *fiber.Ctx) error {
 	} else {
 		checks["database"] = "ok"
 	}
-	if _, err := s.Engine.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	if err := s.Engine.Healthy(ctx); err != nil {
 		checks["temporal"], ready = "unreachable", false
 	} else {
 		checks["temporal"] = "ok"

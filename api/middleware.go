@@ -2,15 +2,13 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 const headerRequestID = "X-Request-ID"
@@ -73,7 +71,7 @@ func (s *server) observe(c *fiber.Ctx) error {
 	switch {
 	case status >= 500:
 		s.log.Error("request", attrs...)
-	case route == "/healthz" || route == "/readyz" || route == "/metrics":
+	case route == "/healthz" || route == "/readyz":
 		s.log.Debug("request", attrs...)
 	default:
 		s.log.Info("request", attrs...)
@@ -98,12 +96,12 @@ type metrics struct {
 	decisions    *prometheus.CounterVec
 	hashSeconds  prometheus.Histogram
 	streams      prometheus.Gauge
-	reg          *prometheus.Registry
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics registers the API's metrics on reg. The process serves the
+// registry on its admin address, never on the public router.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duban_http_requests_total",
 			Help: "HTTP requests by method, route pattern and status."}, []string{"method", "route", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "duban_http_request_duration_seconds",
@@ -118,13 +116,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "argon2id password check time.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 10)}),
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "duban_notification_streams", Help: "Open notification event streams."}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.logins, m.authFailures, m.decisions, m.hashSeconds, m.streams)
-	// A registry shared with other components may already have these.
-	_ = reg.Register(collectors.NewGoCollector())
-	_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
-}
-
-func (s *server) metricsHandler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.logins, m.authFailures, m.decisions, m.hashSeconds, m.streams} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("api metrics: %w", err)
+		}
+	}
+	return m, nil
 }

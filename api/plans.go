@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/plan"
@@ -227,10 +226,10 @@ func (s *server) launchPlan(c *fiber.Ctx) error {
 	// writes any progress: a pending row answers until then. It never
 	// replaces the row of a launch still running, which this one joins.
 	id := engine.LaunchID(planID, req.Year, req.Templates)
-	if err := s.DB.UpdateLaunch(ctx, activities.LaunchProgress{ID: id, PlanID: planID, Year: req.Year, Status: "pending"}); err != nil {
+	if err := s.DB.UpdateLaunch(ctx, duban.LaunchProgress{ID: id, PlanID: planID, Year: req.Year, Status: "pending"}); err != nil {
 		return err
 	}
-	if _, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates, Concurrency: 16}); err != nil {
+	if _, err := s.Engine.Launch(ctx, planID, req.Year, engine.LaunchOptions{Clock: s.Clock, Templates: req.Templates}); err != nil {
 		// Nothing will write this launch's progress: say so on the row.
 		if ferr := s.DB.FailPendingLaunch(context.WithoutCancel(ctx), id, "未能启动下达流程，请重试"); ferr != nil {
 			s.log.Error("mark launch failed", "launch", id, "err", ferr)

@@ -16,7 +16,6 @@ import (
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metricsHandler())
 
 	v1 := app.Group("/api/v1", s.apiHeaders, s.withTimeout)
 	v1.Get("/openapi.json", s.openapi)

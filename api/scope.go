@@ -82,6 +82,16 @@ func (s *server) visibleInstance(c *fiber.Ctx, p *principal) (store.Instance, er
 	return s.visibleInstanceByID(c.UserContext(), p, id)
 }
 
+// callerTask is the signed-in caller and the task :id, when they may see it.
+func (s *server) callerTask(c *fiber.Ctx) (*principal, store.Instance, error) {
+	p, err := caller(c)
+	if err != nil {
+		return nil, store.Instance{}, err
+	}
+	in, err := s.visibleInstance(c, p)
+	return p, in, err
+}
+
 func (s *server) visibleInstanceByID(ctx context.Context, p *principal, id string) (store.Instance, error) {
 	in, err := s.DB.Instance(ctx, id)
 	if err != nil {
@@ -144,22 +154,27 @@ func (s *server) unitName(ctx context.Context, code string) string {
 	return code
 }
 
-// scopeUnit reads ?unit= (default: the caller's unit) and checks it is the
-// caller's to read; a unit outside the scope is 404 like an unknown one.
-func (s *server) scopeUnit(c *fiber.Ctx, p *principal) (org.Unit, error) {
+// scopeUnit is the signed-in caller and the unit named by ?unit= (the
+// caller's own by default), which must be the caller's to read: a unit
+// outside the scope is 404 like an unknown one.
+func (s *server) scopeUnit(c *fiber.Ctx) (*principal, org.Unit, error) {
+	p, err := caller(c)
+	if err != nil {
+		return nil, org.Unit{}, err
+	}
 	code := c.Query("unit")
 	if code == "" {
 		code = p.unit()
 	}
 	h, err := s.units.get(c.UserContext())
 	if err != nil {
-		return org.Unit{}, err
+		return nil, org.Unit{}, err
 	}
 	u, ok := h.Get(code)
 	if !ok || !p.unitInScope(code) {
-		return org.Unit{}, apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
+		return nil, org.Unit{}, apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
 	}
-	return u, nil
+	return p, u, nil
 }
 
 func truncateRunes(s string, n int) string {

@@ -100,6 +100,16 @@ type unitPerson struct {
 	Name string `json:"name"`
 }
 
+// taskViews are the list items of rows, at the same plan time.
+func (s *server) taskViews(rows []store.Instance) []taskView {
+	now := s.planNow()
+	views := make([]taskView, len(rows))
+	for i, r := range rows {
+		views[i] = s.taskView(r, now)
+	}
+	return views
+}
+
 func (s *server) taskView(in store.Instance, now time.Time) taskView {
 	v := taskView{
 		ID: in.ID, PlanID: in.PlanID, Year: in.Year, TemplateID: in.TemplateID, Section: in.Section, SectionTitle: in.Spec.SectionTitle,
@@ -161,11 +171,7 @@ func (s *server) taskView(in store.Instance, now time.Time) taskView {
 // listTasks lists tasks of a unit (the caller's by default), most urgent
 // first: by deadline, then id, with a keyset cursor.
 func (s *server) listTasks(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	unit, err := s.scopeUnit(c, p)
+	p, unit, err := s.scopeUnit(c)
 	if err != nil {
 		return err
 	}
@@ -217,11 +223,7 @@ func (s *server) listTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := s.planNow()
-	views := make([]taskView, len(rows))
-	for i, r := range rows {
-		views[i] = s.taskView(r, now)
-	}
+	views := s.taskViews(rows)
 	return c.JSON(page(views, limit, func(v taskView) string { return keysetCursor(v.Due, v.ID) }))
 }
 
@@ -334,11 +336,7 @@ type escalationRef struct {
 
 // getTask returns one task with its chain, decisions, evidence and timeline.
 func (s *server) getTask(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	in, err := s.visibleInstance(c, p)
+	p, in, err := s.callerTask(c)
 	if err != nil {
 		return err
 	}
@@ -473,11 +471,7 @@ func factsOf(in store.Instance) duban.Facts {
 
 // getTimeline returns a task's events in order.
 func (s *server) getTimeline(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	in, err := s.visibleInstance(c, p)
+	_, in, err := s.callerTask(c)
 	if err != nil {
 		return err
 	}

@@ -40,25 +40,26 @@ func (s *server) unitView(h *org.Hierarchy, u org.Unit) unitView {
 	return v
 }
 
-// listUnits lists the children of ?parent= (default: the caller's unit).
+// listUnits lists the children of ?parent= (default: the caller's unit),
+// which must be the caller's unit or under it.
 func (s *server) listUnits(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	h, err := s.units.get(c.UserContext())
-	if err != nil {
-		return err
-	}
-	code := c.Query("parent", p.unit())
-	u, ok := h.Get(code)
-	if !ok || !org.Contains(p.unit(), code) {
-		return apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
-	}
-	return c.JSON(s.unitView(h, u))
+	return s.showUnit(c, func(p *principal) (string, bool) {
+		code := c.Query("parent", p.unit())
+		return code, org.Contains(p.unit(), code)
+	})
 }
 
+// getUnit shows :code, a unit the caller sees (theirs, under or above it).
 func (s *server) getUnit(c *fiber.Ctx) error {
+	return s.showUnit(c, func(p *principal) (string, bool) {
+		code := c.Params("code")
+		return code, unitVisible(p, code)
+	})
+}
+
+// showUnit answers with the unit pick names, its ancestors and children;
+// 404 when the caller may not see it.
+func (s *server) showUnit(c *fiber.Ctx, pick func(*principal) (code string, visible bool)) error {
 	p, err := caller(c)
 	if err != nil {
 		return err
@@ -67,9 +68,9 @@ func (s *server) getUnit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	code := c.Params("code")
+	code, visible := pick(p)
 	u, ok := h.Get(code)
-	if !ok || !unitVisible(p, code) {
+	if !ok || !visible {
 		return apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
 	}
 	return c.JSON(s.unitView(h, u))

@@ -69,31 +69,32 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 	return c.JSON(page(views, limit, func(v userView) string { return idCursor(v.ID) }))
 }
 
-// managedUser loads :id if the admin manages its unit; 404 otherwise.
-func (s *server) managedUser(c *fiber.Ctx, p *principal) (store.User, error) {
+// managedUser is the signed-in admin and the user :id, if the admin
+// manages its unit; 404 otherwise.
+func (s *server) managedUser(c *fiber.Ctx) (*principal, store.User, error) {
+	p, err := caller(c)
+	if err != nil {
+		return nil, store.User{}, err
+	}
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return store.User{}, notFound("用户")
+		return nil, store.User{}, notFound("用户")
 	}
 	u, err := s.DB.UserByID(c.UserContext(), id)
 	if err != nil {
 		if duban.ErrorCode(err) == duban.ENOTFOUND {
-			return u, notFound("用户")
+			return nil, u, notFound("用户")
 		}
-		return u, err
+		return nil, u, err
 	}
 	if !p.manages(u.UnitCode) {
-		return store.User{}, notFound("用户")
+		return nil, store.User{}, notFound("用户")
 	}
-	return u, nil
+	return p, u, nil
 }
 
 func (s *server) getUser(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	u, err := s.managedUser(c, p)
+	_, u, err := s.managedUser(c)
 	if err != nil {
 		return err
 	}
@@ -231,11 +232,7 @@ func (r *userPatch) validate() error {
 // admin's units), roles, disabled, a new password, or unlock after failed
 // sign-ins. A new password or disabling ends the user's sessions.
 func (s *server) updateUser(c *fiber.Ctx) error {
-	p, err := caller(c)
-	if err != nil {
-		return err
-	}
-	u, err := s.managedUser(c, p)
+	p, u, err := s.managedUser(c)
 	if err != nil {
 		return err
 	}

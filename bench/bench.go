@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/internal/devpg"
 	"github.com/duban-dev/duban/internal/devtemporal"
 	"github.com/duban-dev/duban/org"
@@ -95,6 +96,9 @@ type stack struct {
 	api      *apiProcess
 	binary   string
 	h        *org.Hierarchy
+	// tc is the configuration's Temporal settings (namespace, task queue)
+	// that the worker and API processes read as well.
+	tc config.Temporal
 }
 
 func (s *stack) close() {
@@ -178,14 +182,14 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir, h: org.Hunan(), binary: o.Binary}
+	s := &stack{dir: dir, h: org.Hunan(), binary: o.Binary, tc: config.Default().Temporal}
 	ok := false
 	defer func() {
 		if !ok {
 			s.close()
 		}
 	}()
-	opts := devtemporal.Options{Namespace: "default"}
+	opts := devtemporal.Options{Namespace: s.tc.Namespace}
 	persistence := "SQLite in memory"
 	if o.TemporalFile {
 		opts.DatabaseFile = filepath.Join(dir, "temporal.db")
@@ -196,11 +200,11 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 		return nil, err
 	}
 	logf("temporal: embedded at %s, %s", s.temporal.HostPort(), persistence)
-	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: "default", Logger: quietLogger{}})
+	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: s.tc.Namespace, Logger: quietLogger{}})
 	if err != nil {
 		return nil, err
 	}
-	if err := worker.EnsureSearchAttributes(ctx, s.client, "default"); err != nil {
+	if err := worker.EnsureSearchAttributes(ctx, s.client, s.tc.Namespace); err != nil {
 		return nil, err
 	}
 	s.dbURL, s.dropDB, err = devpg.NewScratchDatabase(ctx, "duban_bench")
@@ -232,8 +236,8 @@ func (s *stack) env() []string {
 	return []string{
 		"DATABASE_URL=" + s.dbURL,
 		"TEMPORAL_ADDRESS=" + s.temporal.HostPort(),
-		"TEMPORAL_NAMESPACE=default",
-		"DUBAN_TASK_QUEUE=duban",
+		"TEMPORAL_NAMESPACE=" + s.tc.Namespace,
+		"DUBAN_TASK_QUEUE=" + s.tc.TaskQueue,
 		// As operators who find workflows by unit in the Temporal UI run
 		// it (off by default); the visibility baseline needs them.
 		"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES=true",
@@ -277,11 +281,11 @@ func (quietLogger) Error(string, ...interface{}) {}
 
 // drain waits until the task queue's workflow-task backlog is empty (seen
 // twice in a row), so that everything started has run its first task.
-func drain(ctx context.Context, c client.Client, taskQueue string) error {
+func drain(ctx context.Context, c client.Client, namespace, taskQueue string) error {
 	empty := 0
 	for empty < 2 {
 		resp, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
-			Namespace:     "default",
+			Namespace:     namespace,
 			TaskQueue:     &taskqueuepb.TaskQueue{Name: taskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 			TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW,
 			ReportStats:   true,

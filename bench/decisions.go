@@ -237,7 +237,7 @@ func runDecisions(ctx context.Context, s *stack, o Options, rep *Report, logf fu
 		maxApprovers = max(maxApprovers, n)
 		total += o.Decisions
 	}
-	eng := &engine.Engine{Client: s.client, TaskQueue: "duban"}
+	eng := &engine.Engine{Client: s.client, TaskQueue: s.tc.TaskQueue}
 	start := time.Now()
 	byCity, cities, err := prepareApprovals(ctx, s, eng, o.Approvers, o.Decisions)
 	if err != nil {

@@ -73,7 +73,7 @@ func fanOutPlan(h *org.Hierarchy, n int) (*plan.Plan, []byte, int, error) {
 // startEmpty starts n empty workflows with the given number of parallel
 // starters, on a worker of their own, and returns how long the starts took
 // and how long until every one had run (its first and only task).
-func startEmpty(ctx context.Context, c client.Client, n, starters int) (startTook, allTook time.Duration, err error) {
+func startEmpty(ctx context.Context, c client.Client, namespace string, n, starters int) (startTook, allTook time.Duration, err error) {
 	tq := "bench-empty"
 	w := sdkworker.New(c, tq, sdkworker.Options{})
 	w.RegisterWorkflow(EmptyWorkflow)
@@ -115,7 +115,7 @@ func startEmpty(ctx context.Context, c client.Client, n, starters int) (startToo
 		return 0, 0, firstErr
 	}
 	startTook = time.Since(start)
-	if err := drain(ctx, c, tq); err != nil {
+	if err := drain(ctx, c, namespace, tq); err != nil {
 		return startTook, 0, err
 	}
 	return startTook, time.Since(start), nil
@@ -132,7 +132,7 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	logf("plan %s: %d templates, %d instances", p.ID, len(p.Templates()), n)
 
 	starters := o.Starters
-	emptyStart, emptyAll, err := startEmpty(ctx, s.client, n, starters)
+	emptyStart, emptyAll, err := startEmpty(ctx, s.client, s.tc.Namespace, n, starters)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
@@ -142,7 +142,7 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	// Plan time starts at the beginning of the year and runs at the real
 	// pace, so no instance is overdue at launch and no alarm adds load.
 	clock := duban.Clock{Scale: 1, VirtualEpoch: time.Date(p.Year, 1, 1, 0, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}
-	eng := &engine.Engine{Client: s.client, TaskQueue: "duban"}
+	eng := &engine.Engine{Client: s.client, TaskQueue: s.tc.TaskQueue}
 	start := time.Now()
 	id, err := eng.Launch(ctx, p.ID, p.Year, engine.LaunchOptions{Clock: clock, Concurrency: starters})
 	if err != nil {
@@ -153,7 +153,7 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 		return err
 	}
 	launched := time.Since(start)
-	if err := drain(ctx, s.client, "duban"); err != nil {
+	if err := drain(ctx, s.client, s.tc.Namespace, s.tc.TaskQueue); err != nil {
 		return err
 	}
 	took := time.Since(start)

@@ -42,7 +42,7 @@ func timerSpec(v org.Unit, remindAt time.Time) duban.TaskSpec {
 
 // startSpecs records and starts task workflows the way a launch does.
 func startSpecs(ctx context.Context, s *stack, specs []duban.TaskSpec) error {
-	starter := worker.Starter{Client: s.client, TaskQueue: "duban", SearchAttributes: true}
+	starter := worker.Starter{Client: s.client, TaskQueue: s.tc.TaskQueue, SearchAttributes: true}
 	for off := 0; off < len(specs); off += 500 {
 		batch := specs[off:min(off+500, len(specs))]
 		at := time.Now()
@@ -113,7 +113,7 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	if err := startSpecs(ctx, s, specs); err != nil {
 		return err
 	}
-	if err := drain(ctx, s.client, "duban"); err != nil {
+	if err := drain(ctx, s.client, s.tc.Namespace, s.tc.TaskQueue); err != nil {
 		return err
 	}
 	if time.Now().After(anchor) {

@@ -4,8 +4,6 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"go.temporal.io/sdk/client"
 )
 
 // Config is everything Duban reads at start.
@@ -32,9 +29,10 @@ type Config struct {
 	// API process (20 when 0). Raise it when many people share one address,
 	// e.g. an office behind one NAT.
 	LoginPerIPPerMinute int `yaml:"login_per_ip_per_minute" env:"DUBAN_LOGIN_PER_IP_PER_MINUTE"`
-	// WorkerHTTPAddr, when set, is where `duban worker` answers /healthz,
-	// /readyz and /metrics (for probes and scraping); off when empty.
-	WorkerHTTPAddr string `yaml:"worker_http_addr" env:"DUBAN_WORKER_HTTP_ADDR"`
+	// AdminAddr, when set, is where `duban serve` and `duban worker` answer
+	// /metrics, /healthz and /readyz for operators and probes, apart from
+	// the public address; off when empty.
+	AdminAddr string `yaml:"admin_addr" env:"DUBAN_ADMIN_ADDR"`
 	// PublicURL is how people reach the web UI; links in messages use it.
 	PublicURL string `yaml:"public_url" env:"DUBAN_PUBLIC_URL"`
 	// JWTKey signs access tokens (HMAC-SHA256); at least 32 bytes.
@@ -172,6 +170,13 @@ type Temporal struct {
 	TLS           bool   `yaml:"tls" env:"TEMPORAL_TLS"`
 	// APIKey authenticates to Temporal Cloud or a cluster with API keys (implies TLS).
 	APIKey string `yaml:"api_key" env:"TEMPORAL_API_KEY" secret:"true"`
+	// LaunchConcurrency is how many workflow starts a plan launch keeps in
+	// flight at once.
+	LaunchConcurrency int `yaml:"launch_concurrency" env:"DUBAN_LAUNCH_CONCURRENCY"`
+	// UpdateTimeout is how long the API waits for a decision's Update to
+	// complete before it answers 504 with Retry-After (the Update goes on;
+	// the client's retry with the same Idempotency-Key returns its result).
+	UpdateTimeout time.Duration `yaml:"update_timeout" env:"DUBAN_UPDATE_TIMEOUT"`
 	// WorkflowIDPrefix lets several deployments share a namespace.
 	WorkflowIDPrefix string `yaml:"workflow_id_prefix" env:"DUBAN_WORKFLOW_ID_PREFIX"`
 	// SearchAttributes sets DubanUnit, DubanCity, DubanCounty and DubanDue on
@@ -188,7 +193,7 @@ func Default() Config {
 		DataDir:          ".duban-dev",
 		LogLevel:         "info",
 		DatabaseMaxConns: 16,
-		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban"},
+		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16, UpdateTimeout: 10 * time.Second},
 		Notify: Notify{
 			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
 			MaxAttempts:  8,
@@ -217,7 +222,45 @@ func Load(path string) (Config, error) {
 	if err := fromEnv(reflect.ValueOf(&cfg).Elem()); err != nil {
 		return cfg, err
 	}
-	return cfg, nil
+	return cfg, cfg.Validate()
+}
+
+// Validate reports settings no process can run with, naming each by its
+// environment variable. The packages below take these values as given:
+// the defaults are decided here only.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(env string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...)))
+	}
+	if c.DatabaseMaxConns < 1 {
+		bad("DUBAN_DATABASE_MAX_CONNS", "%d: want at least 1", c.DatabaseMaxConns)
+	}
+	if c.LoginPerIPPerMinute < 0 {
+		bad("DUBAN_LOGIN_PER_IP_PER_MINUTE", "%d: want 0 (the API's default) or more", c.LoginPerIPPerMinute)
+	}
+	if c.Temporal.Namespace == "" {
+		bad("TEMPORAL_NAMESPACE", "empty")
+	}
+	if c.Temporal.TaskQueue == "" {
+		bad("DUBAN_TASK_QUEUE", "empty")
+	}
+	if c.Temporal.UpdateTimeout < time.Second {
+		bad("DUBAN_UPDATE_TIMEOUT", "%s: want at least 1s", c.Temporal.UpdateTimeout)
+	}
+	if c.Temporal.LaunchConcurrency < 1 {
+		bad("DUBAN_LAUNCH_CONCURRENCY", "%d: want at least 1", c.Temporal.LaunchConcurrency)
+	}
+	if c.Notify.MaxAttempts < 1 {
+		bad("DUBAN_NOTIFY_MAX_ATTEMPTS", "%d: want at least 1", c.Notify.MaxAttempts)
+	}
+	if t := c.Notify.TickInterval; t <= 0 || time.Hour%t != 0 {
+		bad("DUBAN_NOTIFY_TICK_INTERVAL", "%s: want a duration that divides an hour, such as 15m", t)
+	}
+	if t := c.Notify.SMTP.Timeout; t <= 0 {
+		bad("DUBAN_SMTP_TIMEOUT", "%s: want a positive duration such as 30s", t)
+	}
+	return errors.Join(errs...)
 }
 
 // fromEnv sets every field that has an env tag and a value in the environment.
@@ -331,38 +374,4 @@ func MaskURL(s string) string {
 		return s[:scheme+3] + creds[:colon] + ":******" + s[at:]
 	}
 	return s
-}
-
-// ClientOptions builds Temporal client options from the configuration.
-func (t Temporal) ClientOptions() (client.Options, error) {
-	opts := client.Options{HostPort: t.Address, Namespace: t.Namespace}
-	if t.TLS || t.TLSCAFile != "" || t.TLSCertFile != "" || t.APIKey != "" {
-		tc := &tls.Config{ServerName: t.TLSServerName, MinVersion: tls.VersionTLS12}
-		if t.TLSCAFile != "" {
-			pem, err := os.ReadFile(t.TLSCAFile)
-			if err != nil {
-				return opts, fmt.Errorf("temporal CA: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return opts, errors.New("temporal CA: no certificate in " + t.TLSCAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if (t.TLSCertFile == "") != (t.TLSKeyFile == "") {
-			return opts, errors.New("temporal mTLS needs both tls_cert_file and tls_key_file")
-		}
-		if t.TLSCertFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.TLSCertFile, t.TLSKeyFile)
-			if err != nil {
-				return opts, fmt.Errorf("temporal client certificate: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		opts.ConnectionOptions.TLS = tc
-	}
-	if t.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
-	}
-	return opts, nil
 }

@@ -8,6 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -18,29 +22,32 @@ import (
 	"github.com/duban-dev/duban/workflows"
 )
 
-// Engine wraps a Temporal client.
+// Engine wraps a Temporal client. Its settings come from the configuration
+// (temporal.task_queue, temporal.workflow_id_prefix,
+// temporal.launch_concurrency); it decides none of them.
 type Engine struct {
-	Client    client.Client
+	Client client.Client
+	// TaskQueue is where launches are started; the workers poll it.
 	TaskQueue string
 	// IDPrefix is put before every workflow id, so that several Duban
 	// deployments (or test runs) can share one Temporal namespace.
 	IDPrefix string
+	// LaunchConcurrency is a launch's number of parallel starters when
+	// LaunchOptions.Concurrency is 0.
+	LaunchConcurrency int
+	// UpdateTimeout bounds how long Send waits for an Update to complete
+	// (0: as long as the caller's context allows).
+	UpdateTimeout time.Duration
 }
 
 // WorkflowID is the workflow id of an instance (or launch) id.
 func (e *Engine) WorkflowID(id string) string { return e.IDPrefix + id }
 
-func (e *Engine) queue() string {
-	if e.TaskQueue == "" {
-		return workflows.TaskQueue
-	}
-	return e.TaskQueue
-}
-
 // LaunchOptions tunes a launch.
 type LaunchOptions struct {
-	Clock       duban.Clock
-	BatchSize   int
+	Clock     duban.Clock
+	BatchSize int
+	// Concurrency is the number of parallel starters (Engine.LaunchConcurrency when 0).
 	Concurrency int
 	// Templates limits the launch to some template ids (all when empty).
 	Templates []string
@@ -61,9 +68,15 @@ func LaunchID(planID string, year int, templates []string) string {
 // table.
 func (e *Engine) Launch(ctx context.Context, planID string, year int, opts LaunchOptions) (string, error) {
 	id := LaunchID(planID, year, opts.Templates)
+	if e.TaskQueue == "" {
+		return "", errors.New("engine: no task queue (temporal.task_queue)")
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = e.LaunchConcurrency
+	}
 	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       e.WorkflowID(id),
-		TaskQueue:                e.queue(),
+		TaskQueue:                e.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.LaunchWorkflow, workflows.LaunchInput{
@@ -71,6 +84,9 @@ func (e *Engine) Launch(ctx context.Context, planID string, year int, opts Launc
 		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Templates: opts.Templates,
 	})
 	if err != nil {
+		if fault := faultOf(err); fault != nil {
+			return "", fmt.Errorf("%w: %w", fault, err)
+		}
 		return "", fmt.Errorf("start launch %s: %w", id, err)
 	}
 	return id, nil
@@ -90,6 +106,13 @@ func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.Lau
 // *duban.Error with the code the workflow chose.
 func (e *Engine) Send(ctx context.Context, instanceID, updateID string, m workflows.Message) (workflows.View, error) {
 	var view workflows.View
+	if e.UpdateTimeout > 0 {
+		// An Update the workflow has not completed by then answers as a
+		// timeout; it goes on, and a repeat with the same id returns it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.UpdateTimeout)
+		defer cancel()
+	}
 	h, err := e.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   e.WorkflowID(instanceID),
 		UpdateID:     updateID,
@@ -160,7 +183,18 @@ func (e *Engine) State(ctx context.Context, instanceID string) (workflows.View, 
 	return view, v.Get(&view)
 }
 
+// Faults, as the API shows them: the request is safe to repeat with the
+// same Idempotency-Key (an Update accepted before the fault completes
+// once, and the repeat returns its result).
+var (
+	errUnavailable = duban.Errorf(duban.EUNAVAILABLE, "审批服务暂时不可用，请稍后重试；重试不会重复办理")
+	errTimeout     = duban.Errorf(duban.ETIMEOUT, "处理超时：操作可能仍在进行，请稍后重试查看结果；重试不会重复办理")
+)
+
 func translate(err error) error {
+	if fault := faultOf(err); fault != nil {
+		return fmt.Errorf("%w: %w", fault, err)
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		code := app.Type()
@@ -181,4 +215,26 @@ func translate(err error) error {
 		return duban.Errorf(duban.ECONFLICT, "任务已结束或不存在，不能再操作")
 	}
 	return err
+}
+
+// faultOf says whether err is Temporal not answering or not in time.
+func faultOf(err error) error {
+	var (
+		unavailable *serviceerror.Unavailable
+		exhausted   *serviceerror.ResourceExhausted
+		deadline    *serviceerror.DeadlineExceeded
+		canceled    *serviceerror.Canceled
+		updateWait  *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	switch {
+	case errors.As(err, &unavailable), errors.As(err, &exhausted):
+		return errUnavailable
+	case errors.As(err, &updateWait), errors.As(err, &deadline), errors.As(err, &canceled),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errTimeout
+	}
+	if s, ok := status.FromError(errors.Unwrap(err)); ok && s.Code() == codes.Unavailable {
+		return errUnavailable
+	}
+	return nil
 }

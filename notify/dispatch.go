@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/message"
 )
 
@@ -18,20 +19,20 @@ import (
 type Store interface {
 	// ClaimTransition leases the open (pending or retrying) deliveries of one
 	// transition until now+lease. busy counts open rows another attempt holds.
-	ClaimTransition(ctx context.Context, instanceID string, seq int64, now time.Time, lease time.Duration) (claimed []Delivery, busy int, err error)
+	ClaimTransition(ctx context.Context, instanceID string, seq int64, now time.Time, lease time.Duration) (claimed []duban.Delivery, busy int, err error)
 	// ClaimDue leases up to limit deliveries whose time has come: held rows
 	// at their NotBefore, open digests, and open rows nobody has touched
 	// since now-stale (their workflow gave up, or never ran them).
-	ClaimDue(ctx context.Context, now time.Time, stale, lease time.Duration, limit int) ([]Delivery, error)
+	ClaimDue(ctx context.Context, now time.Time, stale, lease time.Duration, limit int) ([]duban.Delivery, error)
 	// FormDigests bundles, per person and channel, the digest items due by
 	// now into one delivery of kind digest. It returns how many it formed.
 	FormDigests(ctx context.Context, now time.Time) (int, error)
 	// DigestItems returns the items of a digest, oldest first.
-	DigestItems(ctx context.Context, digestID int64) ([]Delivery, error)
+	DigestItems(ctx context.Context, digestID int64) ([]duban.Delivery, error)
 	// Recipients loads people with their preferences.
-	Recipients(ctx context.Context, userIDs []int64) (map[int64]Recipient, error)
-	// Defer sets a delivery aside (StatusHeld or StatusDigest) until notBefore.
-	Defer(ctx context.Context, id int64, status Status, notBefore, now time.Time) error
+	Recipients(ctx context.Context, userIDs []int64) (map[int64]duban.Recipient, error)
+	// Defer sets a delivery aside (duban.DeliveryHeld or duban.DeliveryDigest) until notBefore.
+	Defer(ctx context.Context, id int64, status duban.DeliveryStatus, notBefore, now time.Time) error
 	// MarkSent records that the channel accepted the delivery.
 	MarkSent(ctx context.Context, id int64, now time.Time) error
 	// MarkRetry records a temporary failure.
@@ -62,8 +63,7 @@ type Dispatcher struct {
 	// at PublicURL/#/tasks/<id>.
 	PublicURL string
 	// MaxAttempts is how often a delivery is tried before it falls back to
-	// the inbox (default 8: with the task workflow's backoff, about ten
-	// minutes of a failing server).
+	// the inbox (the configuration's notify.max_attempts; below 1, once).
 	MaxAttempts int
 	// Lease is how long a claim holds a row (default 5 minutes, longer than
 	// the activities' start-to-close timeouts).
@@ -78,7 +78,7 @@ type Dispatcher struct {
 	// AfterAccept, when set, runs after a channel has accepted a message
 	// and before its row is marked sent. Tests use it to stand for a crash
 	// in that window.
-	AfterAccept func(Delivery) error
+	AfterAccept func(duban.Delivery) error
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -88,12 +88,7 @@ func (d *Dispatcher) now() time.Time {
 	return time.Now()
 }
 
-func (d *Dispatcher) maxAttempts() int {
-	if d.MaxAttempts > 0 {
-		return d.MaxAttempts
-	}
-	return 8
-}
+func (d *Dispatcher) maxAttempts() int { return max(d.MaxAttempts, 1) }
 
 func (d *Dispatcher) lease() time.Duration {
 	if d.Lease > 0 {
@@ -119,11 +114,11 @@ func (d *Dispatcher) log() *slog.Logger {
 // DeliverTransition sends the deliveries of one transition that are due now,
 // and sets aside those that wait for a digest or the end of quiet hours.
 // The report's Unfinished says some need another attempt.
-func (d *Dispatcher) DeliverTransition(ctx context.Context, instanceID string, seq int64) (Report, error) {
+func (d *Dispatcher) DeliverTransition(ctx context.Context, instanceID string, seq int64) (duban.DeliveryReport, error) {
 	now := d.now()
 	rows, busy, err := d.Store.ClaimTransition(ctx, instanceID, seq, now, d.lease())
 	if err != nil {
-		return Report{}, err
+		return duban.DeliveryReport{}, err
 	}
 	rep, err := d.process(ctx, rows, now, nil)
 	rep.Busy += busy
@@ -135,8 +130,8 @@ func (d *Dispatcher) DeliverTransition(ctx context.Context, instanceID string, s
 // works in small batches (so that a batch is done well within its lease even
 // when every send runs into the SMTP timeout) until nothing is due or budget
 // is spent; heartbeat (if not nil) runs after each delivery.
-func (d *Dispatcher) DeliverDue(ctx context.Context, now time.Time, budget time.Duration, heartbeat func(Report)) (Report, error) {
-	var rep Report
+func (d *Dispatcher) DeliverDue(ctx context.Context, now time.Time, budget time.Duration, heartbeat func(duban.DeliveryReport)) (duban.DeliveryReport, error) {
+	var rep duban.DeliveryReport
 	formed, err := d.Store.FormDigests(ctx, now)
 	rep.Digests = formed
 	if err != nil {
@@ -148,9 +143,9 @@ func (d *Dispatcher) DeliverDue(ctx context.Context, now time.Time, budget time.
 		if err != nil || len(rows) == 0 {
 			return rep, err
 		}
-		var beat func(Report)
+		var beat func(duban.DeliveryReport)
 		if heartbeat != nil {
-			beat = func(r Report) {
+			beat = func(r duban.DeliveryReport) {
 				sum := rep
 				sum.Add(r)
 				heartbeat(sum)
@@ -165,8 +160,8 @@ func (d *Dispatcher) DeliverDue(ctx context.Context, now time.Time, budget time.
 	return rep, nil
 }
 
-func (d *Dispatcher) process(ctx context.Context, rows []Delivery, now time.Time, after func(Report)) (Report, error) {
-	var rep Report
+func (d *Dispatcher) process(ctx context.Context, rows []duban.Delivery, now time.Time, after func(duban.DeliveryReport)) (duban.DeliveryReport, error) {
+	var rep duban.DeliveryReport
 	if len(rows) == 0 {
 		return rep, nil
 	}
@@ -194,22 +189,22 @@ func (d *Dispatcher) process(ctx context.Context, rows []Delivery, now time.Time
 }
 
 // one decides what becomes of one claimed delivery and does it.
-func (d *Dispatcher) one(ctx context.Context, row Delivery, person Recipient, now time.Time) (Report, error) {
-	var rep Report
+func (d *Dispatcher) one(ctx context.Context, row duban.Delivery, person duban.Recipient, now time.Time) (duban.DeliveryReport, error) {
+	var rep duban.DeliveryReport
 	if person.UserID == 0 || person.Disabled {
 		rep.Skipped++
 		return rep, d.Store.MarkSkipped(ctx, row.ID, "用户不存在或已停用", now)
 	}
 	// A notice looked at for the first time may wait: urgent ones never do.
-	if row.Status == StatusPending && row.Kind != KindDigest && !row.Urgent {
+	if row.Status == duban.DeliveryPending && row.Kind != KindDigest && !row.Urgent {
 		pol := d.Defaults.PolicyFor(person)
 		switch {
 		case pol.Digest:
 			rep.Digest++
-			return rep, d.Store.Defer(ctx, row.ID, StatusDigest, pol.NextDigest(now), now)
+			return rep, d.Store.Defer(ctx, row.ID, duban.DeliveryDigest, pol.NextDigest(now), now)
 		case pol.InQuiet(now):
 			rep.Held++
-			return rep, d.Store.Defer(ctx, row.ID, StatusHeld, pol.QuietEndAfter(now), now)
+			return rep, d.Store.Defer(ctx, row.ID, duban.DeliveryHeld, pol.QuietEndAfter(now), now)
 		}
 	}
 	ch, missing, misconfigured := d.channel(row)
@@ -256,9 +251,9 @@ func (d *Dispatcher) one(ctx context.Context, row Delivery, person Recipient, no
 	return rep, d.Store.MarkRetry(context.WithoutCancel(ctx), row.ID, reason, now)
 }
 
-func (d *Dispatcher) giveUp(ctx context.Context, rep Report, row Delivery, reason string, now time.Time) (Report, error) {
+func (d *Dispatcher) giveUp(ctx context.Context, rep duban.DeliveryReport, row duban.Delivery, reason string, now time.Time) (duban.DeliveryReport, error) {
 	rep.Failed++
-	rep.Failures = append(rep.Failures, Failure{Key: row.Key, UserID: row.UserID, Channel: row.Channel, Target: row.Target, Reason: reason})
+	rep.Failures = append(rep.Failures, duban.DeliveryFailure{Key: row.Key, UserID: row.UserID, Channel: row.Channel, Target: row.Target, Reason: reason})
 	d.log().Warn("delivery failed, fell back to the inbox", "key", row.Key, "user", row.UserID, "channel", row.Channel, "target", row.Target, "reason", reason)
 	return rep, d.Store.MarkFailed(context.WithoutCancel(ctx), row.ID, reason, now)
 }
@@ -266,7 +261,7 @@ func (d *Dispatcher) giveUp(ctx context.Context, rep Report, row Delivery, reaso
 // channel finds a delivery's channel. When there is none, missing says
 // why, and misconfigured whether that is an error to report (a webhook
 // name nobody configured) rather than a deployment choice (no SMTP).
-func (d *Dispatcher) channel(row Delivery) (ch Channel, missing string, misconfigured bool) {
+func (d *Dispatcher) channel(row duban.Delivery) (ch Channel, missing string, misconfigured bool) {
 	switch row.Channel {
 	case ChannelEmail:
 		if d.Email == nil {
@@ -300,14 +295,14 @@ type personalChannel struct {
 	setting string // where it is configured
 	ch      Channel
 	// address is the person's address on it, or "".
-	address func(Prefs) string
+	address func(duban.NotifyPrefs) string
 }
 
 func (d *Dispatcher) personal() []personalChannel {
 	return []personalChannel{
-		{ChannelDingTalk, "钉钉工作通知", "notify.dingtalk_app", d.DingTalk, func(p Prefs) string { return p.DingTalkUserID }},
-		{ChannelWeCom, "企业微信应用消息", "notify.wecom_app", d.WeCom, func(p Prefs) string { return p.WeComUserID }},
-		{ChannelSMS, "短信", "notify.sms", d.SMS, func(p Prefs) string {
+		{ChannelDingTalk, "钉钉工作通知", "notify.dingtalk_app", d.DingTalk, func(p duban.NotifyPrefs) string { return p.DingTalkUserID }},
+		{ChannelWeCom, "企业微信应用消息", "notify.wecom_app", d.WeCom, func(p duban.NotifyPrefs) string { return p.WeComUserID }},
+		{ChannelSMS, "短信", "notify.sms", d.SMS, func(p duban.NotifyPrefs) string {
 			if p.SMS {
 				return p.Mobile
 			}
@@ -339,7 +334,7 @@ func (d *Dispatcher) Link(instanceID string) string {
 	return strings.TrimRight(d.PublicURL, "/") + "/#/tasks/" + url.PathEscape(instanceID)
 }
 
-func (d *Dispatcher) message(ctx context.Context, row Delivery, person Recipient) (Message, error) {
+func (d *Dispatcher) message(ctx context.Context, row duban.Delivery, person duban.Recipient) (Message, error) {
 	m := Message{
 		Key: row.Key, Kind: row.Kind, Urgent: row.Urgent, Title: row.Title, Body: row.Body,
 		Link: d.Link(row.InstanceID), InstanceID: row.InstanceID, At: row.EventAt, Facts: row.Facts,
@@ -372,7 +367,7 @@ type TestResult struct {
 
 // Test sends a test message on each of a person's external channels, now,
 // bypassing digests, quiet hours and the outbox.
-func (d *Dispatcher) Test(ctx context.Context, person Recipient) []TestResult {
+func (d *Dispatcher) Test(ctx context.Context, person duban.Recipient) []TestResult {
 	now := d.now()
 	text := message.TestNotice(person.Name, now)
 	m := Message{Key: "test#" + person.Username + "#" + now.Format("20060102T150405.000"), Kind: KindTest, Title: text.Title, Body: text.Body,

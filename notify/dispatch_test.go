@@ -36,7 +36,7 @@ func newFixture(t *testing.T, opts mailcatcher.Options) *fixture {
 		now: time.Date(2026, 3, 2, 10, 0, 0, 0, duban.Shanghai)}
 	email, err := notify.NewEmail(notify.SMTPConfig{Addr: f.catcher.Addr(), From: "湖南省计生协督办 <duban@hnjsx.example>", TLS: notify.TLSNone})
 	require.NoError(t, err)
-	f.d = &notify.Dispatcher{Store: f.db, Email: email, Webhooks: map[string]notify.Channel{}, Defaults: notify.StandardDefaults(),
+	f.d = &notify.Dispatcher{Store: f.db, Email: email, Webhooks: map[string]notify.Channel{}, Defaults: notify.Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8},
 		PublicURL: "https://duban.example/", MaxAttempts: 3, Now: func() time.Time { return f.now }}
 	return f
 }
@@ -48,7 +48,7 @@ func (f *fixture) user(username, unit, email string, roles ...duban.Role) store.
 	return u
 }
 
-func (f *fixture) prefs(p notify.Prefs) {
+func (f *fixture) prefs(p duban.NotifyPrefs) {
 	f.t.Helper()
 	require.NoError(f.t, f.db.SetPrefs(f.ctx, p))
 }
@@ -87,14 +87,14 @@ func (f *fixture) apply(s duban.TaskSpec, seq int64, kind duban.EventKind, urgen
 	require.NoError(f.t, err)
 }
 
-func (f *fixture) deliver(s duban.TaskSpec, seq int64) notify.Report {
+func (f *fixture) deliver(s duban.TaskSpec, seq int64) duban.DeliveryReport {
 	f.t.Helper()
 	rep, err := f.d.DeliverTransition(f.ctx, s.ID, seq)
 	require.NoError(f.t, err)
 	return rep
 }
 
-func (f *fixture) deliveries(filter store.DeliveryFilter) []notify.Delivery {
+func (f *fixture) deliveries(filter store.DeliveryFilter) []duban.Delivery {
 	f.t.Helper()
 	ds, err := f.db.Deliveries(f.ctx, filter)
 	require.NoError(f.t, err)
@@ -123,7 +123,7 @@ func TestARetryAfterTheServerAcceptedSendsNothingTwice(t *testing.T) {
 	f := newFixture(t, mailcatcher.Options{})
 	u := f.user("furong-official", "430102", "wangfang@furong.example", duban.RoleOfficial)
 	hk := f.hook("furong-group", notify.WebhookGeneric, answer{503, "busy"})
-	f.prefs(notify.Prefs{UserID: u.ID, Webhook: "furong-group"})
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, Webhook: "furong-group"})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
@@ -138,10 +138,10 @@ func TestARetryAfterTheServerAcceptedSendsNothingTwice(t *testing.T) {
 	// The retry sends only what is left: the webhook; the email is not sent again.
 	f.now = f.now.Add(5 * time.Second)
 	rep = f.deliver(s, 2)
-	require.Equal(t, notify.Report{Sent: 1}, rep)
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep)
 	// And a third run (a replayed or duplicated activity) sends nothing.
 	rep = f.deliver(s, 2)
-	require.Equal(t, notify.Report{}, rep)
+	require.Equal(t, duban.DeliveryReport{}, rep)
 
 	msgs := f.catcher.Messages()
 	require.Len(t, msgs, 1, "one email per dedup key")
@@ -153,10 +153,10 @@ func TestARetryAfterTheServerAcceptedSendsNothingTwice(t *testing.T) {
 
 	ds := f.deliveries(store.DeliveryFilter{InstanceID: s.ID})
 	require.Len(t, ds, 2)
-	byChannel := map[string]notify.Delivery{}
+	byChannel := map[string]duban.Delivery{}
 	for _, d := range ds {
 		byChannel[d.Channel] = d
-		require.Equal(t, notify.StatusSent, d.Status)
+		require.Equal(t, duban.DeliverySent, d.Status)
 		require.NotNil(t, d.SentAt)
 	}
 	require.Equal(t, 1, byChannel["email"].Attempts)
@@ -176,7 +176,7 @@ func TestACrashBetweenAcceptanceAndTheRecordResendsWithTheSameMessageID(t *testi
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
 	crashes := 1
-	f.d.AfterAccept = func(notify.Delivery) error {
+	f.d.AfterAccept = func(duban.Delivery) error {
 		if crashes > 0 {
 			crashes--
 			return errors.New("worker killed")
@@ -204,7 +204,7 @@ func TestConcurrentAttemptsSendOnce(t *testing.T) {
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventOverdue, true, official("430102"))
 	var wg sync.WaitGroup
-	reports := make([]notify.Report, 4)
+	reports := make([]duban.DeliveryReport, 4)
 	errs := make([]error, 4)
 	for i := range reports {
 		wg.Add(1)
@@ -232,7 +232,7 @@ func TestFailuresFallBackToTheInboxAndAreReported(t *testing.T) {
 	}})
 	u := f.user("furong-official", "430102", "gone@furong.example", duban.RoleOfficial)
 	f.hook("furong-group", notify.WebhookGeneric, answer{400, `{"error":"unknown hook"}`}, answer{400, `{"error":"unknown hook"}`})
-	f.prefs(notify.Prefs{UserID: u.ID, Webhook: "furong-group"})
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, Webhook: "furong-group"})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
@@ -245,7 +245,7 @@ func TestFailuresFallBackToTheInboxAndAreReported(t *testing.T) {
 	rep = f.deliver(s, 3)
 	require.Equal(t, 2, rep.Failed)
 
-	failed := f.deliveries(store.DeliveryFilter{Status: notify.StatusFailed})
+	failed := f.deliveries(store.DeliveryFilter{Status: duban.DeliveryFailed})
 	require.Len(t, failed, 4)
 	for _, d := range failed {
 		require.True(t, d.Fallback)
@@ -258,9 +258,9 @@ func TestFailuresFallBackToTheInboxAndAreReported(t *testing.T) {
 		}
 	}
 	// Page through them, newest first.
-	page := f.deliveries(store.DeliveryFilter{Status: notify.StatusFailed, Limit: 3})
+	page := f.deliveries(store.DeliveryFilter{Status: duban.DeliveryFailed, Limit: 3})
 	require.Len(t, page, 3)
-	rest := f.deliveries(store.DeliveryFilter{Status: notify.StatusFailed, Before: page[2].ID})
+	rest := f.deliveries(store.DeliveryFilter{Status: duban.DeliveryFailed, Before: page[2].ID})
 	require.Len(t, rest, 1)
 	require.Greater(t, page[0].ID, rest[0].ID)
 
@@ -291,7 +291,7 @@ func TestAChannelThatKeepsFailingFallsBackAfterItsAttempts(t *testing.T) {
 	f := newFixture(t, mailcatcher.Options{})
 	u := f.user("furong-official", "430102", "", duban.RoleOfficial)
 	f.hook("furong-group", notify.WebhookDingTalk, answer{502, ""}, answer{502, ""}, answer{502, ""})
-	f.prefs(notify.Prefs{UserID: u.ID, Webhook: "furong-group"})
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, Webhook: "furong-group"})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
@@ -299,14 +299,14 @@ func TestAChannelThatKeepsFailingFallsBackAfterItsAttempts(t *testing.T) {
 		rep := f.deliver(s, 2)
 		require.Equal(t, 1, rep.Retrying, "attempt %d", attempt)
 		d := f.deliveries(store.DeliveryFilter{InstanceID: s.ID})[0]
-		require.Equal(t, notify.StatusRetrying, d.Status)
+		require.Equal(t, duban.DeliveryRetrying, d.Status)
 		require.Equal(t, attempt, d.Attempts)
 		require.Contains(t, d.LastError, "HTTP 502")
 	}
 	rep := f.deliver(s, 2)
 	require.Equal(t, 1, rep.Failed)
 	d := f.deliveries(store.DeliveryFilter{InstanceID: s.ID})[0]
-	require.Equal(t, notify.StatusFailed, d.Status)
+	require.Equal(t, duban.DeliveryFailed, d.Status)
 	require.Equal(t, 3, d.Attempts)
 	require.Contains(t, d.LastError, "多次重试仍失败")
 	require.True(t, d.Fallback)
@@ -324,7 +324,7 @@ func TestTenRemindersForOneApproverMakeOneDigest(t *testing.T) {
 		f.now = f.now.Add(20 * time.Minute) // through the working day
 		f.apply(s, 2, duban.EventSLAReminder, false, approverOf)
 		rep := f.deliver(s, 2)
-		require.Equal(t, notify.Report{Digest: 1}, rep, "held for the digest, not sent")
+		require.Equal(t, duban.DeliveryReport{Digest: 1}, rep, "held for the digest, not sent")
 	}
 	// An urgent notice does not wait for the digest.
 	f.apply(specs[0], 3, duban.EventSLABreached, true, approverOf)
@@ -335,7 +335,7 @@ func TestTenRemindersForOneApproverMakeOneDigest(t *testing.T) {
 	morning := time.Date(2026, 3, 3, 8, 0, 0, 0, duban.Shanghai)
 	rep, err := f.d.DeliverDue(f.ctx, morning.Add(-time.Minute), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{}, rep)
+	require.Equal(t, duban.DeliveryReport{}, rep)
 	rep, err = f.d.DeliverDue(f.ctx, morning, 0, nil)
 	require.NoError(t, err)
 	require.Equal(t, 1, rep.Digests)
@@ -344,7 +344,7 @@ func TestTenRemindersForOneApproverMakeOneDigest(t *testing.T) {
 	for _, at := range []time.Time{morning, morning.Add(15 * time.Minute)} {
 		rep, err = f.d.DeliverDue(f.ctx, at, 0, nil)
 		require.NoError(t, err)
-		require.Equal(t, notify.Report{}, rep)
+		require.Equal(t, duban.DeliveryReport{}, rep)
 	}
 
 	msgs := f.catcher.Messages()
@@ -360,11 +360,11 @@ func TestTenRemindersForOneApproverMakeOneDigest(t *testing.T) {
 	require.Equal(t, 10, strings.Count(digest.HTML, "<li "))
 	require.Equal(t, fmt.Sprintf("digest#%d#email#2026-03-03T08", approver.ID), digest.Header.Get("X-Duban-Delivery"))
 
-	items := f.deliveries(store.DeliveryFilter{Status: notify.StatusDigested})
+	items := f.deliveries(store.DeliveryFilter{Status: duban.DeliveryDigested})
 	require.Len(t, items, 10)
-	sent := f.deliveries(store.DeliveryFilter{UserID: approver.ID, Status: notify.StatusSent})
+	sent := f.deliveries(store.DeliveryFilter{UserID: approver.ID, Status: duban.DeliverySent})
 	require.Len(t, sent, 2)
-	var digestRow notify.Delivery
+	var digestRow duban.Delivery
 	for _, d := range sent {
 		if d.Kind == notify.KindDigest {
 			digestRow = d
@@ -380,24 +380,24 @@ func TestQuietHoursHoldNonUrgentMessagesUntilMorning(t *testing.T) {
 	f := newFixture(t, mailcatcher.Options{})
 	u := f.user("furong-official", "430102", "wangfang@furong.example", duban.RoleOfficial)
 	start, end := 22, 7
-	f.prefs(notify.Prefs{UserID: u.ID, QuietStart: &start, QuietEnd: &end})
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, QuietStart: &start, QuietEnd: &end})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.now = time.Date(2026, 3, 2, 23, 10, 0, 0, duban.Shanghai)
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
 	f.apply(s, 3, duban.EventOverdue, true, official("430102"))
-	require.Equal(t, notify.Report{Held: 1}, f.deliver(s, 2))
-	require.Equal(t, notify.Report{Sent: 1}, f.deliver(s, 3), "urgent: sent at once")
-	held := f.deliveries(store.DeliveryFilter{Status: notify.StatusHeld})
+	require.Equal(t, duban.DeliveryReport{Held: 1}, f.deliver(s, 2))
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, f.deliver(s, 3), "urgent: sent at once")
+	held := f.deliveries(store.DeliveryFilter{Status: duban.DeliveryHeld})
 	require.Len(t, held, 1)
 	require.True(t, held[0].NotBefore.Equal(time.Date(2026, 3, 3, 7, 0, 0, 0, duban.Shanghai)), "held until %v", held[0].NotBefore)
 
 	rep, err := f.d.DeliverDue(f.ctx, time.Date(2026, 3, 3, 6, 45, 0, 0, duban.Shanghai), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{}, rep)
+	require.Equal(t, duban.DeliveryReport{}, rep)
 	rep, err = f.d.DeliverDue(f.ctx, time.Date(2026, 3, 3, 7, 0, 0, 0, duban.Shanghai), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{Sent: 1}, rep)
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep)
 	msgs := f.catcher.Messages()
 	require.Len(t, msgs, 2)
 	require.Equal(t, "【紧急】已逾期：出台改革方案 2026/2.1/430102", msgs[0].Subject)
@@ -412,9 +412,9 @@ func TestPreferencesChooseChannelsPerEventKind(t *testing.T) {
 	f.hook("furong-group", notify.WebhookWeCom)
 	other := "b-private@furong.example"
 	none := ""
-	f.prefs(notify.Prefs{UserID: a.ID, EmailKinds: []duban.EventKind{duban.EventOverdue}, Webhook: "furong-group"})
-	f.prefs(notify.Prefs{UserID: b.ID, Email: &other})
-	f.prefs(notify.Prefs{UserID: c.ID, Email: &none})
+	f.prefs(duban.NotifyPrefs{UserID: a.ID, EmailKinds: []duban.EventKind{duban.EventOverdue}, Webhook: "furong-group"})
+	f.prefs(duban.NotifyPrefs{UserID: b.ID, Email: &other})
+	f.prefs(duban.NotifyPrefs{UserID: c.ID, Email: &none})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventReminder, false, official("430102"))
@@ -452,11 +452,11 @@ func TestTheSweepSendsWhatNoWorkflowDelivered(t *testing.T) {
 	// or one whose retries ran out). Soon after, the sweep leaves it alone…
 	rep, err := f.d.DeliverDue(f.ctx, time.Now().Add(time.Minute), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{}, rep)
+	require.Equal(t, duban.DeliveryReport{}, rep)
 	// … and once it is stale, sends it.
 	rep, err = f.d.DeliverDue(f.ctx, time.Now().Add(time.Hour), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{Sent: 1}, rep)
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep)
 	require.Equal(t, "新任务：出台改革方案 2026/2.1/430102", f.catcher.Messages()[0].Subject)
 }
 
@@ -466,9 +466,9 @@ func TestWithoutSMTPEmailIsSkippedQuietly(t *testing.T) {
 	u := f.user("furong-official", "430102", "wangfang@furong.example", duban.RoleOfficial)
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, official("430102"))
-	require.Equal(t, notify.Report{Skipped: 1}, f.deliver(s, 1))
+	require.Equal(t, duban.DeliveryReport{Skipped: 1}, f.deliver(s, 1))
 	d := f.deliveries(store.DeliveryFilter{UserID: u.ID})[0]
-	require.Equal(t, notify.StatusSkipped, d.Status)
+	require.Equal(t, duban.DeliverySkipped, d.Status)
 	require.Contains(t, d.LastError, "smtp")
 	require.Len(t, f.inbox(u.ID), 1, "no failure note: email is simply not set up here")
 }
@@ -489,14 +489,14 @@ func TestAFailingDigestIsRetriedOncePerTick(t *testing.T) {
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 	f.apply(s, 2, duban.EventSLAReminder, false, duban.Recipients{Unit: "4301", Roles: []duban.Role{duban.RoleSupervisor}})
-	require.Equal(t, notify.Report{Digest: 1}, f.deliver(s, 2))
+	require.Equal(t, duban.DeliveryReport{Digest: 1}, f.deliver(s, 2))
 	morning := time.Date(2026, 3, 3, 8, 0, 0, 0, duban.Shanghai)
 	rep, err := f.d.DeliverDue(f.ctx, morning, 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{Digests: 1, Retrying: 1}, rep, "one attempt per tick, not a burst")
+	require.Equal(t, duban.DeliveryReport{Digests: 1, Retrying: 1}, rep, "one attempt per tick, not a burst")
 	rep, err = f.d.DeliverDue(f.ctx, morning.Add(15*time.Minute), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{Sent: 1}, rep)
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, rep)
 	require.Len(t, f.catcher.Messages(), 1)
 	require.Equal(t, "督办每日汇总：1 条待办提醒（2026年3月3日）", f.catcher.Messages()[0].Subject)
 }

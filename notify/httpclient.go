@@ -2,6 +2,7 @@ package notify
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -16,6 +17,17 @@ func newHTTPClient(timeout time.Duration) *http.Client {
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// httpURL parses the address of an HTTP channel: an http or https URL
+// with a host and, when noQuery is set, no query string (the caller adds
+// its own). It reports false for anything else.
+func httpURL(s string, noQuery bool) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (noQuery && u.RawQuery != "") {
+		return nil, false
+	}
+	return u, true
 }
 
 // httpStatusError classifies an HTTP status: nil for 2xx; temporary for

@@ -35,7 +35,7 @@ func TestPersonalChannelsDeliverEachNoticeToThePersonsIDs(t *testing.T) {
 	f := newFixture(t, mailcatcher.Options{})
 	p := f.personal()
 	u := f.user("furong-official", "430102", "", duban.RoleOfficial)
-	f.prefs(notify.Prefs{UserID: u.ID, Mobile: "13800000000", DingTalkUserID: "wangfang01", WeComUserID: "WangFang",
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, Mobile: "13800000000", DingTalkUserID: "wangfang01", WeComUserID: "WangFang",
 		SMS: true, SMSKinds: []duban.EventKind{duban.EventOverdue}})
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
@@ -62,9 +62,9 @@ func TestPersonalChannelsDeliverEachNoticeToThePersonsIDs(t *testing.T) {
 		{3, "dingtalk", "wangfang01"}, {3, "wecom", "WangFang"}, {3, "sms", "13800000000"},
 	}, rows)
 
-	require.Equal(t, notify.Report{Sent: 2}, f.deliver(s, 2))
-	require.Equal(t, notify.Report{Sent: 3}, f.deliver(s, 3))
-	require.Equal(t, notify.Report{}, f.deliver(s, 3), "a retried activity sends nothing twice")
+	require.Equal(t, duban.DeliveryReport{Sent: 2}, f.deliver(s, 2))
+	require.Equal(t, duban.DeliveryReport{Sent: 3}, f.deliver(s, 3))
+	require.Equal(t, duban.DeliveryReport{}, f.deliver(s, 3), "a retried activity sends nothing twice")
 
 	ding := p.ding.Messages()
 	require.Len(t, ding, 2)
@@ -80,7 +80,7 @@ func TestPersonalChannelsDeliverEachNoticeToThePersonsIDs(t *testing.T) {
 	require.Equal(t, "【湖南省计生协】furong-official您好：「出台改革方案 2026/2.1/430102」已超过截止日期2026年3月31日，请尽快办理。", sms[0].Text)
 	require.Equal(t, fmt.Sprintf("2026/2.1/430102#3#%d#sms", u.ID), sms[0].Ref)
 	for _, d := range f.deliveries(store.DeliveryFilter{InstanceID: s.ID}) {
-		require.Equal(t, notify.StatusSent, d.Status, d.Key)
+		require.Equal(t, duban.DeliverySent, d.Status, d.Key)
 	}
 
 	// `duban notify test` reaches the same channels; SMS has no template
@@ -104,7 +104,7 @@ func TestPersonalChannelFailuresRetryFallBackOrSkip(t *testing.T) {
 	p := f.personal()
 	f.d.DingTalk = nil // this deployment has no DingTalk app
 	u := f.user("furong-official", "430102", "", duban.RoleOfficial)
-	f.prefs(notify.Prefs{UserID: u.ID, Mobile: "+8613800000000", DingTalkUserID: "wangfang01", WeComUserID: "WangFang", SMS: true})
+	f.prefs(duban.NotifyPrefs{UserID: u.ID, Mobile: "+8613800000000", DingTalkUserID: "wangfang01", WeComUserID: "WangFang", SMS: true})
 	p.wecom.Users = []string{"LiSi"} // WangFang left the app's visible range
 	s := taskSpec("2026/2.1/430102", "430102", "芙蓉区")
 	f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
@@ -118,22 +118,22 @@ func TestPersonalChannelFailuresRetryFallBackOrSkip(t *testing.T) {
 	require.Equal(t, 1, rep.Retrying, "SMS: flow control")
 	require.True(t, rep.Unfinished())
 	f.now = f.now.Add(time.Minute)
-	require.Equal(t, notify.Report{Sent: 1}, f.deliver(s, 2))
+	require.Equal(t, duban.DeliveryReport{Sent: 1}, f.deliver(s, 2))
 	require.Len(t, p.sms.Messages(), 1)
 	require.Equal(t, "13800000000", p.sms.Messages()[0].To, "+86 is dropped for Aliyun")
 
-	byChannel := map[string]notify.Delivery{}
+	byChannel := map[string]duban.Delivery{}
 	for _, d := range f.deliveries(store.DeliveryFilter{InstanceID: s.ID}) {
 		if d.Seq == 2 {
 			byChannel[d.Channel] = d
 		}
 	}
-	require.Equal(t, notify.StatusSkipped, byChannel["dingtalk"].Status)
+	require.Equal(t, duban.DeliverySkipped, byChannel["dingtalk"].Status)
 	require.Equal(t, "未配置钉钉工作通知（notify.dingtalk_app）", byChannel["dingtalk"].LastError)
-	require.Equal(t, notify.StatusFailed, byChannel["wecom"].Status)
+	require.Equal(t, duban.DeliveryFailed, byChannel["wecom"].Status)
 	require.Contains(t, byChannel["wecom"].LastError, "UserID 不存在或不在应用可见范围内")
 	require.True(t, byChannel["wecom"].Fallback)
-	require.Equal(t, notify.StatusSent, byChannel["sms"].Status)
+	require.Equal(t, duban.DeliverySent, byChannel["sms"].Status)
 	require.Equal(t, 2, byChannel["sms"].Attempts)
 
 	var notes []string
@@ -149,7 +149,7 @@ func TestPersonalChannelFailuresRetryFallBackOrSkip(t *testing.T) {
 	require.Equal(t, 2, rep.Skipped) // DingTalk and SMS
 	for _, d := range f.deliveries(store.DeliveryFilter{InstanceID: s.ID, Channel: notify.ChannelSMS}) {
 		if d.Seq == 3 {
-			require.Equal(t, notify.StatusSkipped, d.Status)
+			require.Equal(t, duban.DeliverySkipped, d.Status)
 			require.Equal(t, "未为「提交审批」配置短信模板（notify.sms.templates）", d.LastError)
 		}
 	}
@@ -159,17 +159,17 @@ func TestAnApproversSMSDigestCountsTheItems(t *testing.T) {
 	f := newFixture(t, mailcatcher.Options{})
 	p := f.personal()
 	approver := f.user("changsha-approver", "4301", "", duban.RoleApprover)
-	f.prefs(notify.Prefs{UserID: approver.ID, Mobile: "13900000000", SMS: true})
+	f.prefs(duban.NotifyPrefs{UserID: approver.ID, Mobile: "13900000000", SMS: true})
 	approverOf := duban.Recipients{Unit: "4301", Roles: []duban.Role{duban.RoleApprover}}
 	for i := range 3 {
 		s := taskSpec(fmt.Sprintf("2026/2.%d/4301%02d", i+1, i+2), fmt.Sprintf("4301%02d", i+2), "区县")
 		f.apply(s, 1, duban.EventAssigned, false, duban.Recipients{})
 		f.apply(s, 2, duban.EventSLAReminder, false, approverOf)
-		require.Equal(t, notify.Report{Digest: 1}, f.deliver(s, 2))
+		require.Equal(t, duban.DeliveryReport{Digest: 1}, f.deliver(s, 2))
 	}
 	rep, err := f.d.DeliverDue(f.ctx, time.Date(2026, 3, 3, 8, 0, 0, 0, duban.Shanghai), 0, nil)
 	require.NoError(t, err)
-	require.Equal(t, notify.Report{Digests: 1, Sent: 1}, rep)
+	require.Equal(t, duban.DeliveryReport{Digests: 1, Sent: 1}, rep)
 	require.Len(t, p.sms.Messages(), 1)
 	require.Equal(t, "【湖南省计生协】changsha-approver您好：您有3条督办提醒待处理，请登录督办系统查看。", p.sms.Messages()[0].Text)
 	require.Equal(t, fmt.Sprintf("digest#%d#sms#2026-03-03T08", approver.ID), p.sms.Messages()[0].Ref)

@@ -1,7 +1,10 @@
 package notify
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duban-dev/duban"
@@ -10,18 +13,40 @@ import (
 // Defaults are the deployment's preferences for people who have not set
 // their own.
 type Defaults struct {
-	// DigestRoles get a daily digest unless they opt out: approvers and
-	// supervisors, who hear about many units' tasks.
+	// DigestRoles get a daily digest unless they opt out (the configuration
+	// names approvers and supervisors, who hear about many units' tasks).
 	DigestRoles []duban.Role
 	DigestHour  int
 	// QuietStart and QuietEnd are hours; equal means no quiet time.
 	QuietStart, QuietEnd int
 }
 
-// StandardDefaults digest approvers' and supervisors' notices at 08:00 and
-// keep no quiet hours.
-func StandardDefaults() Defaults {
-	return Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8}
+// ParseDefaults reads the configured defaults: roles "approver,supervisor"
+// (or "none"), an hour, and quiet hours "22-7" (or "").
+func ParseDefaults(roles string, digestHour int, quiet string) (Defaults, error) {
+	d := Defaults{DigestHour: digestHour}
+	if !validHour(digestHour) {
+		return Defaults{}, fmt.Errorf("digest_hour %d: want 0–23", digestHour)
+	}
+	if r := strings.TrimSpace(roles); r != "" && r != "none" {
+		for _, s := range strings.Split(r, ",") {
+			role := duban.Role(strings.TrimSpace(s))
+			if !role.Valid() {
+				return Defaults{}, fmt.Errorf("digest_roles: unknown role %q", s)
+			}
+			d.DigestRoles = append(d.DigestRoles, role)
+		}
+	}
+	if q := strings.TrimSpace(quiet); q != "" && q != "none" {
+		from, to, ok := strings.Cut(q, "-")
+		a, err1 := strconv.Atoi(strings.TrimSpace(from))
+		b, err2 := strconv.Atoi(strings.TrimSpace(to))
+		if !ok || err1 != nil || err2 != nil || !validHour(a) || !validHour(b) {
+			return d, fmt.Errorf("quiet_hours %q: want two hours such as 22-7", quiet)
+		}
+		d.QuietStart, d.QuietEnd = a, b
+	}
+	return d, nil
 }
 
 // Policy is what applies to one person, defaults filled in. All hours are
@@ -34,7 +59,7 @@ type Policy struct {
 }
 
 // PolicyFor fills a person's preferences in with the defaults.
-func (d Defaults) PolicyFor(r Recipient) Policy {
+func (d Defaults) PolicyFor(r duban.Recipient) Policy {
 	p := Policy{DigestHour: d.DigestHour, QuietStart: d.QuietStart, QuietEnd: d.QuietEnd}
 	for _, role := range r.Roles {
 		if slices.Contains(d.DigestRoles, role) {

@@ -178,7 +178,7 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 // to m.To.Mobile. A kind without a template is not configured (skipped).
 func (s *SMS) Send(ctx context.Context, m Message) error {
 	phone := m.To.Mobile
-	if !ValidMobile(phone) {
+	if !duban.ValidMobile(phone) {
 		return Permanent("手机号 %q 格式不正确", phone)
 	}
 	t, ok := s.byKind[string(m.Kind)]

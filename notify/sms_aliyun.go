@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -32,18 +33,12 @@ type aliyunSMS struct {
 }
 
 func newAliyunSMS(cfg SMSConfig, client *http.Client, now func() time.Time) (*aliyunSMS, error) {
-	ep := cfg.Endpoint
-	if ep == "" {
-		ep = AliyunSMSEndpoint
-	}
-	if u, err := url.Parse(ep); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	ep := cmp.Or(cfg.Endpoint, AliyunSMSEndpoint)
+	if _, ok := httpURL(ep, false); !ok {
 		return nil, fmt.Errorf("sms endpoint %q is not an http(s) URL", ep)
 	}
-	region := cfg.Region
-	if region == "" {
-		region = "cn-hangzhou"
-	}
-	return &aliyunSMS{endpoint: ep, keyID: cfg.AccessKeyID, secret: cfg.AccessKeySecret, region: region, client: client, now: now}, nil
+	return &aliyunSMS{endpoint: ep, keyID: cfg.AccessKeyID, secret: cfg.AccessKeySecret, region: cmp.Or(cfg.Region, "cn-hangzhou"),
+		client: client, now: now}, nil
 }
 
 // aliyunEscape is the RPC signature's percent-encoding: RFC 3986, every

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -32,12 +33,9 @@ type tencentSMS struct {
 }
 
 func newTencentSMS(cfg SMSConfig, client *http.Client, now func() time.Time) (*tencentSMS, error) {
-	ep := cfg.Endpoint
-	if ep == "" {
-		ep = TencentSMSEndpoint
-	}
-	u, err := url.Parse(ep)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	ep := cmp.Or(cfg.Endpoint, TencentSMSEndpoint)
+	u, ok := httpURL(ep, true)
+	if !ok {
 		return nil, fmt.Errorf("sms endpoint %q is not an http(s) URL without a query", ep)
 	}
 	if u.Path == "" {
@@ -46,11 +44,8 @@ func newTencentSMS(cfg SMSConfig, client *http.Client, now func() time.Time) (*t
 	if cfg.SDKAppID == "" {
 		return nil, fmt.Errorf("sms: tencent needs sdk_app_id (SmsSdkAppId)")
 	}
-	region := cfg.Region
-	if region == "" {
-		region = "ap-guangzhou"
-	}
-	return &tencentSMS{endpoint: u, secretID: cfg.AccessKeyID, key: cfg.AccessKeySecret, appID: cfg.SDKAppID, region: region, client: client, now: now}, nil
+	return &tencentSMS{endpoint: u, secretID: cfg.AccessKeyID, key: cfg.AccessKeySecret, appID: cfg.SDKAppID,
+		region: cmp.Or(cfg.Region, "ap-guangzhou"), client: client, now: now}, nil
 }
 
 func hmacSHA256(key []byte, msg string) []byte {

@@ -60,8 +60,7 @@ func NewWebhook(ep WebhookEndpoint) (*Webhook, error) {
 	default:
 		return nil, fmt.Errorf("webhook %s: kind %q: want generic, dingtalk or wecom", ep.Name, ep.Kind)
 	}
-	u, err := url.Parse(ep.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := httpURL(ep.URL, false); !ok {
 		return nil, fmt.Errorf("webhook %s: url %s is not an http(s) URL", ep.Name, RedactURL(ep.URL))
 	}
 	return &Webhook{Endpoint: ep, Client: newHTTPClient(15 * time.Second), Now: time.Now}, nil

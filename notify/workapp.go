@@ -75,8 +75,7 @@ func (r appReply) message() string {
 }
 
 func newWorkApp(label, endpoint, tokenPath string, tokenArgs url.Values, timeout time.Duration, now func() time.Time, classify func(int) codeClass) (*workApp, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	if _, ok := httpURL(endpoint, true); !ok {
 		return nil, fmt.Errorf("%s: endpoint %q is not an http(s) URL without a query", label, endpoint)
 	}
 	if now == nil {

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/url"
@@ -43,11 +44,8 @@ func NewDingTalkApp(cfg DingTalkAppConfig) (*DingTalkApp, error) {
 	if cfg.AppKey == "" || cfg.AppSecret == "" || cfg.AgentID <= 0 {
 		return nil, errors.New("dingtalk_app: app_key, app_secret and agent_id are all needed")
 	}
-	if cfg.Endpoint == "" {
-		cfg.Endpoint = DingTalkEndpoint
-	}
 	args := url.Values{"appkey": {cfg.AppKey}, "appsecret": {cfg.AppSecret}}
-	app, err := newWorkApp("钉钉工作通知", cfg.Endpoint, "/gettoken", args, cfg.Timeout, cfg.Now, dingTalkCode)
+	app, err := newWorkApp("钉钉工作通知", cmp.Or(cfg.Endpoint, DingTalkEndpoint), "/gettoken", args, cfg.Timeout, cfg.Now, dingTalkCode)
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +125,8 @@ func NewWeComApp(cfg WeComAppConfig) (*WeComApp, error) {
 	if cfg.CorpID == "" || cfg.CorpSecret == "" || cfg.AgentID <= 0 {
 		return nil, errors.New("wecom_app: corp_id, corp_secret and agent_id are all needed")
 	}
-	if cfg.Endpoint == "" {
-		cfg.Endpoint = WeComEndpoint
-	}
 	args := url.Values{"corpid": {cfg.CorpID}, "corpsecret": {cfg.CorpSecret}}
-	app, err := newWorkApp("企业微信应用消息", cfg.Endpoint, "/cgi-bin/gettoken", args, cfg.Timeout, cfg.Now, weComCode)
+	app, err := newWorkApp("企业微信应用消息", cmp.Or(cfg.Endpoint, WeComEndpoint), "/cgi-bin/gettoken", args, cfg.Timeout, cfg.Now, weComCode)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -183,39 +181,33 @@ func scanAudit(r pgx.Row) (AuditEntry, error) {
 
 // Audit lists audit rows matching f, newest first.
 func (db *DB) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var q query
 	if f.UnitPrefix != "" {
-		where = append(where, "unit_code LIKE "+arg(likePrefix(f.UnitPrefix)))
+		q.add("unit_code LIKE " + q.arg(likePrefix(f.UnitPrefix)))
 	}
 	if f.InstanceID != "" {
-		where = append(where, "instance_id = "+arg(f.InstanceID))
+		q.add("instance_id = " + q.arg(f.InstanceID))
 	}
 	if f.ActorID != 0 {
-		where = append(where, "actor_id = "+arg(f.ActorID))
+		q.add("actor_id = " + q.arg(f.ActorID))
 	}
 	if f.ActorUsername != "" {
-		where = append(where, "actor_id = (SELECT id FROM users WHERE username = "+arg(f.ActorUsername)+")")
+		q.add("actor_id = (SELECT id FROM users WHERE username = " + q.arg(f.ActorUsername) + ")")
 	}
 	if f.Action != "" {
-		where = append(where, "action = "+arg(f.Action))
+		q.add("action = " + q.arg(f.Action))
 	}
 	if f.From != nil {
-		where = append(where, "at >= "+arg(*f.From))
+		q.add("at >= " + q.arg(*f.From))
 	}
 	if f.To != nil {
-		where = append(where, "at < "+arg(*f.To))
+		q.add("at < " + q.arg(*f.To))
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
+		q.add("id < " + q.arg(f.BeforeID))
 	}
-	q := `SELECT ` + auditCols + ` FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT " + arg(limitOf(f.Limit))
-	rows, err := db.Pool.Query(ctx, q, args...)
+	sql := `SELECT ` + auditCols + ` FROM audit_log WHERE ` + q.sql() + ` ORDER BY id DESC LIMIT ` + q.arg(limitOf(f.Limit))
+	rows, err := db.Pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

@@ -13,10 +13,7 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/message"
-	"github.com/duban-dev/duban/notify"
 )
-
-var _ notify.Store = (*DB)(nil)
 
 const deliveryCols = `id, dedup_key, user_id, channel, target, coalesce(instance_id, ''), coalesce(seq, 0), kind, urgent, title, body,
 	facts, event_at, status, not_before, digest_id, attempts, last_error, fallback, created_at, updated_at, sent_at`
@@ -25,29 +22,29 @@ const deliveryCols = `id, dedup_key, user_id, channel, target, coalesce(instance
 const deliveryColsD = `d.id, d.dedup_key, d.user_id, d.channel, d.target, coalesce(d.instance_id, ''), coalesce(d.seq, 0), d.kind, d.urgent,
 	d.title, d.body, d.facts, d.event_at, d.status, d.not_before, d.digest_id, d.attempts, d.last_error, d.fallback, d.created_at, d.updated_at, d.sent_at`
 
-func scanDelivery(r pgx.Row) (notify.Delivery, error) {
-	var d notify.Delivery
+func scanDelivery(r pgx.Row) (duban.Delivery, error) {
+	var d duban.Delivery
 	var kind, status string
 	err := r.Scan(&d.ID, &d.Key, &d.UserID, &d.Channel, &d.Target, &d.InstanceID, &d.Seq, &kind, &d.Urgent, &d.Title, &d.Body,
 		&d.Facts, &d.EventAt, &status, &d.NotBefore, &d.DigestID, &d.Attempts, &d.LastError, &d.Fallback, &d.CreatedAt, &d.UpdatedAt, &d.SentAt)
-	d.Kind, d.Status = duban.EventKind(kind), notify.Status(status)
+	d.Kind, d.Status = duban.EventKind(kind), duban.DeliveryStatus(status)
 	return d, err
 }
 
-func collectDeliveries(rows pgx.Rows, err error) ([]notify.Delivery, error) {
+func collectDeliveries(rows pgx.Rows, err error) ([]duban.Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (notify.Delivery, error) { return scanDelivery(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (duban.Delivery, error) { return scanDelivery(r) })
 }
 
 // openStatuses are the statuses a dispatch may still act on right away.
-var openStatuses = []string{string(notify.StatusPending), string(notify.StatusRetrying)}
+var openStatuses = []string{string(duban.DeliveryPending), string(duban.DeliveryRetrying)}
 
 // ClaimTransition leases the open deliveries of one transition; see notify.Store.
-func (db *DB) ClaimTransition(ctx context.Context, instanceID string, seq int64, now time.Time, lease time.Duration) ([]notify.Delivery, int, error) {
+func (db *DB) ClaimTransition(ctx context.Context, instanceID string, seq int64, now time.Time, lease time.Duration) ([]duban.Delivery, int, error) {
 	var (
-		claimed []notify.Delivery
+		claimed []duban.Delivery
 		busy    int
 	)
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -86,12 +83,12 @@ func (db *DB) ClaimTransition(ctx context.Context, instanceID string, seq int64,
 	return claimed, busy, nil
 }
 
-func sortByID(ds []notify.Delivery) {
-	slices.SortFunc(ds, func(a, b notify.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+func sortByID(ds []duban.Delivery) {
+	slices.SortFunc(ds, func(a, b duban.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // ClaimDue leases deliveries whose time has come; see notify.Store.
-func (db *DB) ClaimDue(ctx context.Context, now time.Time, stale, lease time.Duration, limit int) ([]notify.Delivery, error) {
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, stale, lease time.Duration, limit int) ([]duban.Delivery, error) {
 	ds, err := collectDeliveries(db.Pool.Query(ctx, `
 		WITH due AS (
 			SELECT id FROM deliveries
@@ -194,19 +191,19 @@ func digestRow(ctx context.Context, tx pgx.Tx, key string, userID int64, channel
 	if err := tx.QueryRow(ctx, `SELECT id, status, lease_until FROM deliveries WHERE dedup_key = $1 FOR UPDATE`, key).Scan(&id, &status, &lease); err != nil {
 		return 0, err
 	}
-	if (status != string(notify.StatusPending) && status != string(notify.StatusRetrying)) || (lease != nil && lease.After(now)) {
+	if (status != string(duban.DeliveryPending) && status != string(duban.DeliveryRetrying)) || (lease != nil && lease.After(now)) {
 		return 0, nil
 	}
 	return id, nil
 }
 
 // DigestItems returns a digest's items, oldest first.
-func (db *DB) DigestItems(ctx context.Context, digestID int64) ([]notify.Delivery, error) {
+func (db *DB) DigestItems(ctx context.Context, digestID int64) ([]duban.Delivery, error) {
 	return collectDeliveries(db.Pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE digest_id = $1 ORDER BY event_at, id`, digestID))
 }
 
 // Defer sets a delivery aside until notBefore.
-func (db *DB) Defer(ctx context.Context, id int64, status notify.Status, notBefore, now time.Time) error {
+func (db *DB) Defer(ctx context.Context, id int64, status duban.DeliveryStatus, notBefore, now time.Time) error {
 	_, err := db.Pool.Exec(ctx, `UPDATE deliveries SET status = $2, not_before = $3, lease_until = NULL, updated_at = $4 WHERE id = $1`,
 		id, string(status), notBefore, now)
 	return err
@@ -261,7 +258,7 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, now time.
 
 // DeliveryFilter selects deliveries for admins. Zero fields do not filter.
 type DeliveryFilter struct {
-	Status     notify.Status
+	Status     duban.DeliveryStatus
 	UserID     int64
 	InstanceID string
 	Channel    string
@@ -275,7 +272,7 @@ type DeliveryFilter struct {
 // Deliveries lists deliveries newest first, for admins: what was sent to
 // whom, what is waiting (held, digest), and what failed and why. Page with
 // Before = the last id of the previous page.
-func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]notify.Delivery, error) {
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]duban.Delivery, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,22 +31,6 @@ type InstanceFilter struct {
 	Level     duban.Level
 	After     *Keyset // (due_at, id)
 	Limit     int
-}
-
-type query struct {
-	where []string
-	args  []any
-}
-
-func (q *query) arg(v any) string { q.args = append(q.args, v); return "$" + strconv.Itoa(len(q.args)) }
-
-func (q *query) add(cond string) { q.where = append(q.where, cond) }
-
-func (q *query) sql() string {
-	if len(q.where) == 0 {
-		return "true"
-	}
-	return strings.Join(q.where, " AND ")
 }
 
 // subtree restricts to a unit and everything under it, through the
@@ -90,8 +72,14 @@ func (q *query) common(unit string, subtree bool, planID string, year int, secti
 	}
 }
 
-func (db *DB) instances(ctx context.Context, sql string, args []any) ([]Instance, error) {
-	rows, err := db.Pool.Query(ctx, sql, args...)
+// instancePage lists the rows q selects in (key, id) order: limit of them,
+// from the keyset after (from the start when nil).
+func (db *DB) instancePage(ctx context.Context, q *query, key string, after *Keyset, limit int) ([]Instance, error) {
+	if after != nil {
+		q.add("(" + key + ", id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
+	}
+	sql := `SELECT ` + InstanceCols + ` FROM instances WHERE ` + q.sql() + ` ORDER BY ` + key + `, id LIMIT ` + q.arg(limitOf(limit))
+	rows, err := db.Pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
@@ -119,10 +107,7 @@ func (db *DB) Instances(ctx context.Context, f InstanceFilter) ([]Instance, erro
 			q.add("NOT (overdue_since IS NOT NULL AND status IN ('assigned', 'in_progress', 'submitted'))")
 		}
 	}
-	if f.After != nil {
-		q.add("(due_at, id) > (" + q.arg(f.After.At) + ", " + q.arg(f.After.ID) + ")")
-	}
-	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY due_at, id LIMIT `+q.arg(limitOf(f.Limit)), q.args)
+	return db.instancePage(ctx, &q, "due_at", f.After, f.Limit)
 }
 
 // OverdueFilter selects open overdue instances under a unit, the most
@@ -153,10 +138,7 @@ func (db *DB) Overdue(ctx context.Context, f OverdueFilter) ([]Instance, error) 
 	if f.LateAfter != nil {
 		q.add("overdue_since > " + q.arg(*f.LateAfter))
 	}
-	if f.After != nil {
-		q.add("(overdue_since, id) > (" + q.arg(f.After.At) + ", " + q.arg(f.After.ID) + ")")
-	}
-	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY overdue_since, id LIMIT `+q.arg(limitOf(f.Limit)), q.args)
+	return db.instancePage(ctx, &q, "overdue_since", f.After, f.Limit)
 }
 
 // WaitingApprovals lists instances whose current approval step is decided
@@ -166,10 +148,7 @@ func (db *DB) WaitingApprovals(ctx context.Context, w Waiter, after *Keyset, lim
 	q.add("status = 'submitted'")
 	q.add("waiting_units && " + q.arg(w.Units))
 	q.add("(waiting_user = 0 OR waiting_user = ANY(" + q.arg(w.UserIDs) + "))")
-	if after != nil {
-		q.add("(step_due_at, id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
-	}
-	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY step_due_at, id LIMIT `+q.arg(limitOf(limit)), q.args)
+	return db.instancePage(ctx, &q, "step_due_at", after, limit)
 }
 
 // Waiter is whose 待我审批 a list is: the approver's unit and id, and those
@@ -185,10 +164,7 @@ func (db *DB) WaitingExtensions(ctx context.Context, unit string, after *Keyset,
 	var q query
 	q.add("extension_pending AND status IN ('assigned', 'in_progress', 'submitted')")
 	q.add("extension_unit = " + q.arg(unit))
-	if after != nil {
-		q.add("(due_at, id) > (" + q.arg(after.At) + ", " + q.arg(after.ID) + ")")
-	}
-	return db.instances(ctx, `SELECT `+InstanceCols+` FROM instances WHERE `+q.sql()+` ORDER BY due_at, id LIMIT `+q.arg(limitOf(limit)), q.args)
+	return db.instancePage(ctx, &q, "due_at", after, limit)
 }
 
 // Instance is one row of the projection.

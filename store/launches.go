@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 
-	"github.com/duban-dev/duban/activities"
+	"github.com/duban-dev/duban"
 )
 
 // UpdateLaunch upserts a launch's progress. Status "pending" is what the
@@ -11,7 +11,7 @@ import (
 // launch can be polled at once: it takes the place of a finished launch's
 // row (done or failed: a new run starts), never of one still pending or
 // running (launching again joins that run, which goes on writing).
-func (db *DB) UpdateLaunch(ctx context.Context, p activities.LaunchProgress) error {
+func (db *DB) UpdateLaunch(ctx context.Context, p duban.LaunchProgress) error {
 	_, err := db.Pool.Exec(ctx, `
 		INSERT INTO launches (id, plan_id, year, status, total, started, existing, failed, error, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
@@ -29,8 +29,8 @@ func (db *DB) FailPendingLaunch(ctx context.Context, id, reason string) error {
 }
 
 // Launch returns a launch's progress.
-func (db *DB) Launch(ctx context.Context, id string) (activities.LaunchProgress, error) {
-	var p activities.LaunchProgress
+func (db *DB) Launch(ctx context.Context, id string) (duban.LaunchProgress, error) {
+	var p duban.LaunchProgress
 	err := db.Pool.QueryRow(ctx, `SELECT id, plan_id, year, status, total, started, existing, failed, error, updated_at
 		FROM launches WHERE id = $1`, id).Scan(&p.ID, &p.PlanID, &p.Year, &p.Status, &p.Total, &p.Started, &p.Existing, &p.Failed, &p.Error, &p.Updated)
 	return p, translate(err, "启动记录 "+id)

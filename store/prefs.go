@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/notify"
 )
 
 const recipientSQL = `SELECT u.id, u.username, u.display_name, u.unit_code, u.roles, u.email, u.disabled,
@@ -17,9 +16,9 @@ const recipientSQL = `SELECT u.id, u.username, u.display_name, u.unit_code, u.ro
 		coalesce(p.sms, false), p.sms_kinds
 	FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id`
 
-func scanRecipient(row pgx.Row) (notify.Recipient, error) {
+func scanRecipient(row pgx.Row) (duban.Recipient, error) {
 	var (
-		r                               notify.Recipient
+		r                               duban.Recipient
 		roles                           []string
 		emailKinds, hookKinds           []string
 		dingKinds, wecomKinds, smsKinds []string
@@ -75,16 +74,16 @@ func intPtr(v *int16) *int {
 }
 
 // Recipients loads people with their notification preferences.
-func (db *DB) Recipients(ctx context.Context, userIDs []int64) (map[int64]notify.Recipient, error) {
+func (db *DB) Recipients(ctx context.Context, userIDs []int64) (map[int64]duban.Recipient, error) {
 	rows, err := db.Pool.Query(ctx, recipientSQL+` WHERE u.id = ANY ($1)`, userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("load recipients: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (notify.Recipient, error) { return scanRecipient(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (duban.Recipient, error) { return scanRecipient(r) })
 	if err != nil {
 		return nil, fmt.Errorf("load recipients: %w", err)
 	}
-	out := make(map[int64]notify.Recipient, len(list))
+	out := make(map[int64]duban.Recipient, len(list))
 	for _, r := range list {
 		out[r.UserID] = r
 	}
@@ -92,7 +91,7 @@ func (db *DB) Recipients(ctx context.Context, userIDs []int64) (map[int64]notify
 }
 
 // Recipient loads one person by username with their preferences.
-func (db *DB) Recipient(ctx context.Context, username string) (notify.Recipient, error) {
+func (db *DB) Recipient(ctx context.Context, username string) (duban.Recipient, error) {
 	r, err := scanRecipient(db.Pool.QueryRow(ctx, recipientSQL+` WHERE u.username = $1`, username))
 	return r, translate(err, "用户 "+username)
 }
@@ -101,8 +100,8 @@ func (db *DB) Recipient(ctx context.Context, username string) (notify.Recipient,
 // mean the deployment's default). The API's "notification settings" and
 // `duban notify prefs` use it. Bad values are refused with a Chinese
 // message naming the field, and nothing is stored.
-func (db *DB) SetPrefs(ctx context.Context, p notify.Prefs) error {
-	if err := notify.CheckPrefs(p); err != nil {
+func (db *DB) SetPrefs(ctx context.Context, p duban.NotifyPrefs) error {
+	if err := p.Check(); err != nil {
 		return err
 	}
 	_, err := db.Pool.Exec(ctx, `INSERT INTO notification_prefs (user_id, email, email_kinds, webhook, webhook_kinds, mobile,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/internal/testenv"
-	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/store"
 )
 
@@ -23,9 +22,9 @@ func TestPersonalChannelAddressesAreStoredAndChecked(t *testing.T) {
 	// Nothing set: every personal channel is off.
 	r, err := db.Recipient(ctx, "yuelu-official")
 	require.NoError(t, err)
-	require.Equal(t, notify.Prefs{UserID: u.ID}, r.Prefs)
+	require.Equal(t, duban.NotifyPrefs{UserID: u.ID}, r.Prefs)
 
-	p := notify.Prefs{UserID: u.ID, Mobile: "13812345678", DingTalkUserID: "liming-0731", WeComUserID: "LiMing",
+	p := duban.NotifyPrefs{UserID: u.ID, Mobile: "13812345678", DingTalkUserID: "liming-0731", WeComUserID: "LiMing",
 		WeComKinds: []duban.EventKind{duban.EventOverdue, duban.EventEscalated}, SMS: true, SMSKinds: []duban.EventKind{}}
 	require.NoError(t, db.SetPrefs(ctx, p))
 	r, err = db.Recipient(ctx, "yuelu-official")
@@ -37,15 +36,15 @@ func TestPersonalChannelAddressesAreStoredAndChecked(t *testing.T) {
 	require.Equal(t, p, byID[u.ID].Prefs)
 
 	for _, tc := range []struct {
-		change func(*notify.Prefs)
+		change func(*duban.NotifyPrefs)
 		field  string
 		text   string
 	}{
-		{func(p *notify.Prefs) { p.Mobile = "0731-8888" }, "mobile", "手机号"},
-		{func(p *notify.Prefs) { p.Mobile = "" }, "sms", "开启短信通知须先填写手机号"},
-		{func(p *notify.Prefs) { p.WeComUserID = "LiMing|ZhangWei" }, "wecom_userid", "企业微信 UserID"},
-		{func(p *notify.Prefs) { p.DingTalkUserID = "liming,zhangwei" }, "dingtalk_userid", "钉钉 userid"},
-		{func(p *notify.Prefs) { p.DingTalkUserID = "li ming" }, "dingtalk_userid", "不能含有空格"},
+		{func(p *duban.NotifyPrefs) { p.Mobile = "0731-8888" }, "mobile", "手机号"},
+		{func(p *duban.NotifyPrefs) { p.Mobile = "" }, "sms", "开启短信通知须先填写手机号"},
+		{func(p *duban.NotifyPrefs) { p.WeComUserID = "LiMing|ZhangWei" }, "wecom_userid", "企业微信 UserID"},
+		{func(p *duban.NotifyPrefs) { p.DingTalkUserID = "liming,zhangwei" }, "dingtalk_userid", "钉钉 userid"},
+		{func(p *duban.NotifyPrefs) { p.DingTalkUserID = "li ming" }, "dingtalk_userid", "不能含有空格"},
 	} {
 		bad := p
 		tc.change(&bad)

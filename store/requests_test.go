@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/internal/testenv"
 	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/store"
@@ -129,8 +128,8 @@ func TestPendingLaunchNeverHidesARunningOne(t *testing.T) {
 	_, err = db.ImportPlan(ctx, p, src, "test")
 	require.NoError(t, err)
 	id := "launch/hunan-2021/2021/2.4"
-	progress := func(status string, total, started int) activities.LaunchProgress {
-		return activities.LaunchProgress{ID: id, PlanID: "hunan-2021", Year: 2021, Status: status, Total: total, Started: started}
+	progress := func(status string, total, started int) duban.LaunchProgress {
+		return duban.LaunchProgress{ID: id, PlanID: "hunan-2021", Year: 2021, Status: status, Total: total, Started: started}
 	}
 	status := func() (string, int, int) {
 		t.Helper()

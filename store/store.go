@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -250,4 +251,24 @@ func nullable(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// query builds a WHERE clause: conditions joined by AND, with their values
+// as numbered arguments.
+type query struct {
+	where []string
+	args  []any
+}
+
+// arg adds a value and returns its placeholder ($n).
+func (q *query) arg(v any) string { q.args = append(q.args, v); return "$" + strconv.Itoa(len(q.args)) }
+
+func (q *query) add(cond string) { q.where = append(q.where, cond) }
+
+// sql is the conditions joined by AND ("true" when there are none).
+func (q *query) sql() string {
+	if len(q.where) == 0 {
+		return "true"
+	}
+	return strings.Join(q.where, " AND ")
 }

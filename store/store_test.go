@@ -10,10 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/internal/testenv"
+	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/store"
+)
+
+// The store is what the activities and the notification dispatcher talk
+// to; it implements their interfaces without importing them.
+var (
+	_ activities.Store = (*store.DB)(nil)
+	_ notify.Store     = (*store.DB)(nil)
 )
 
 func specsOf(t *testing.T, templates ...string) []duban.TaskSpec {

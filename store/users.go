@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -142,22 +141,20 @@ type UserFilter struct {
 
 // Users lists users matching f in id order.
 func (db *DB) Users(ctx context.Context, f UserFilter) ([]User, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var q query
 	if f.UnitPrefix != "" {
-		where = append(where, "unit_code LIKE "+arg(likePrefix(f.UnitPrefix)))
+		q.add("unit_code LIKE " + q.arg(likePrefix(f.UnitPrefix)))
 	}
 	if f.Unit != "" {
-		where = append(where, "unit_code = "+arg(f.Unit))
+		q.add("unit_code = " + q.arg(f.Unit))
 	}
 	if f.Query != "" {
-		p := "%" + strings.TrimSuffix(likePrefix(f.Query), "%") + "%"
-		where = append(where, "(username ILIKE "+arg(p)+" OR display_name ILIKE $"+strconv.Itoa(len(args))+")")
+		p := q.arg("%" + strings.TrimSuffix(likePrefix(f.Query), "%") + "%")
+		q.add("(username ILIKE " + p + " OR display_name ILIKE " + p + ")")
 	}
-	where = append(where, "id > "+arg(f.AfterID))
-	q := `SELECT ` + userCols + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ` + arg(limitOf(f.Limit))
-	rows, err := db.Pool.Query(ctx, q, args...)
+	q.add("id > " + q.arg(f.AfterID))
+	sql := `SELECT ` + userCols + ` FROM users WHERE ` + q.sql() + ` ORDER BY id LIMIT ` + q.arg(limitOf(f.Limit))
+	rows, err := db.Pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}

@@ -192,26 +192,14 @@ func TestRemindersAndEscalationsReachTheInboxOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s := testenv.NewStack(t)
-	h, err := s.DB.Hierarchy(ctx)
-	require.NoError(t, err)
-	p, src, err := plan.LoadFile("testdata/reminders.yaml", h)
-	require.NoError(t, err)
-	_, err = s.DB.ImportPlan(ctx, p, src, "test")
-	require.NoError(t, err)
+	importReminders(ctx, t, s)
 	official := addUser(t, s.DB, "furong-official", "430102", duban.RoleOfficial)
 	head := addUser(t, s.DB, "furong-head", "430102", duban.RoleApprover, duban.RoleSupervisor)
 	citySupervisor := addUser(t, s.DB, "changsha-supervisor", "4301", duban.RoleSupervisor)
 	provSupervisor := addUser(t, s.DB, "hunan-supervisor", "43", duban.RoleSupervisor)
 	bystander := addUser(t, s.DB, "tianxin-official", "430103", duban.RoleOfficial)
 
-	// Due 10 March; plan time starts at noon on 6 March, a day every 2 s.
-	clock := duban.Clock{Scale: 43200, VirtualEpoch: time.Date(2021, 3, 6, 12, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}
-	launchID, err := s.Engine.Launch(ctx, "reminders-test", 2021, engine.LaunchOptions{Clock: clock})
-	require.NoError(t, err)
-	_, err = s.Engine.WaitLaunch(ctx, launchID)
-	require.NoError(t, err)
-
-	id := "2021/2.1/430102"
+	id := launchReminders(ctx, t, s)
 	require.Eventually(t, func() bool {
 		row, err := s.DB.Instance(ctx, id)
 		return err == nil && row.Escalation == 3
@@ -249,4 +237,29 @@ func TestRemindersAndEscalationsReachTheInboxOnce(t *testing.T) {
 		duban.EndOfDay(2021, 3, 7), duban.EndOfDay(2021, 3, 8), duban.EndOfDay(2021, 3, 9),
 		duban.EndOfDay(2021, 3, 10).Add(time.Second), duban.EndOfDay(2021, 3, 11), duban.EndOfDay(2021, 3, 12),
 	}, at)
+}
+
+// importReminders stores testdata/reminders.yaml, a plan whose reminders
+// and escalations are a day apart (its task for 芙蓉区 is due 10 March 2021).
+func importReminders(ctx context.Context, t *testing.T, s *testenv.Stack) {
+	t.Helper()
+	h, err := s.DB.Hierarchy(ctx)
+	require.NoError(t, err)
+	p, src, err := plan.LoadFile("testdata/reminders.yaml", h)
+	require.NoError(t, err)
+	_, err = s.DB.ImportPlan(ctx, p, src, "test")
+	require.NoError(t, err)
+}
+
+// launchReminders launches it on a plan clock that starts at noon on
+// 6 March, a day every 2 s, and returns its one instance's id.
+func launchReminders(ctx context.Context, t *testing.T, s *testenv.Stack) string {
+	t.Helper()
+	clock := duban.Clock{Scale: 43200, VirtualEpoch: time.Date(2021, 3, 6, 12, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}
+	launchID, err := s.Engine.Launch(ctx, "reminders-test", 2021, engine.LaunchOptions{Clock: clock})
+	require.NoError(t, err)
+	_, err = s.Engine.WaitLaunch(ctx, launchID)
+	require.NoError(t, err)
+	id := "2021/2.1/430102"
+	return id
 }

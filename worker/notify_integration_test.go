@@ -82,9 +82,10 @@ func TestRemindersReachPeopleByEmailAndWebhookOnce(t *testing.T) {
 	acts := &activities.Activities{
 		Store:    db,
 		Starter:  worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix},
-		Notifier: &notify.Dispatcher{Store: db, Email: email, Webhooks: map[string]notify.Channel{"furong-group": group}, Defaults: notify.StandardDefaults(), PublicURL: "http://127.0.0.1:8080"},
+		Notifier: &notify.Dispatcher{Store: db, Email: email, Webhooks: map[string]notify.Channel{"furong-group": group}, Defaults: notify.Defaults{DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8}, PublicURL: "http://127.0.0.1:8080", MaxAttempts: 8},
 	}
-	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	w, err := worker.New(c, acts, worker.Options{TaskQueue: tq})
+	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	eng := &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}
@@ -111,7 +112,7 @@ func TestRemindersReachPeopleByEmailAndWebhookOnce(t *testing.T) {
 		return u
 	}
 	official := mk("furong-official", "430102", "official@furong.example", duban.RoleOfficial)
-	require.NoError(t, db.SetPrefs(ctx, notify.Prefs{UserID: official.ID, Webhook: "furong-group"}))
+	require.NoError(t, db.SetPrefs(ctx, duban.NotifyPrefs{UserID: official.ID, Webhook: "furong-group"}))
 	mk("furong-head", "430102", "head@furong.example", duban.RoleApprover, duban.RoleSupervisor)
 	mk("changsha-supervisor", "4301", "supervisor@changsha.example", duban.RoleSupervisor)
 	mk("hunan-supervisor", "43", "supervisor@hunan.example", duban.RoleSupervisor)
@@ -143,9 +144,9 @@ func TestRemindersReachPeopleByEmailAndWebhookOnce(t *testing.T) {
 		t.FailNow()
 	}
 	require.Eventually(t, func() bool {
-		open, err := db.Deliveries(ctx, store.DeliveryFilter{Status: notify.StatusRetrying})
+		open, err := db.Deliveries(ctx, store.DeliveryFilter{Status: duban.DeliveryRetrying})
 		require.NoError(t, err)
-		pending, err := db.Deliveries(ctx, store.DeliveryFilter{Status: notify.StatusPending})
+		pending, err := db.Deliveries(ctx, store.DeliveryFilter{Status: duban.DeliveryPending})
 		require.NoError(t, err)
 		return len(open)+len(pending) == 0
 	}, 60*time.Second, 200*time.Millisecond)
@@ -176,7 +177,7 @@ func TestRemindersReachPeopleByEmailAndWebhookOnce(t *testing.T) {
 		distinct[k]++
 	}
 	require.Len(t, distinct, 6)
-	sent, err := db.Deliveries(ctx, store.DeliveryFilter{Status: notify.StatusSent, Limit: 100})
+	sent, err := db.Deliveries(ctx, store.DeliveryFilter{Status: duban.DeliverySent, Limit: 100})
 	require.NoError(t, err)
 	require.Len(t, sent, 15)
 

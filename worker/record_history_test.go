@@ -12,9 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/testenv"
-	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/workflows"
 )
 
@@ -32,12 +30,7 @@ func TestRecordHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s := testenv.NewStack(t)
-	h, err := s.DB.Hierarchy(ctx)
-	require.NoError(t, err)
-	p, src, err := plan.LoadFile("testdata/reminders.yaml", h)
-	require.NoError(t, err)
-	_, err = s.DB.ImportPlan(ctx, p, src, "test")
-	require.NoError(t, err)
+	importReminders(ctx, t, s)
 	official := addUser(t, s.DB, "furong-official", "430102", duban.RoleOfficial)
 	head := addUser(t, s.DB, "furong-head", "430102", duban.RoleApprover)
 	city := addUser(t, s.DB, "changsha-head", "4301", duban.RoleApprover)
@@ -46,12 +39,7 @@ func TestRecordHistory(t *testing.T) {
 	colleagueActor := addUser(t, s.DB, "furong-official2", "430102", duban.RoleOfficial).Actor()
 	head2Actor := addUser(t, s.DB, "furong-head2", "430102", duban.RoleApprover).Actor()
 
-	clock := duban.Clock{Scale: 43200, VirtualEpoch: time.Date(2021, 3, 6, 12, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}
-	launchID, err := s.Engine.Launch(ctx, "reminders-test", 2021, engine.LaunchOptions{Clock: clock})
-	require.NoError(t, err)
-	_, err = s.Engine.WaitLaunch(ctx, launchID)
-	require.NoError(t, err)
-	id := "2021/2.1/430102"
+	id := launchReminders(ctx, t, s)
 	upd := func(key string, m workflows.Message) {
 		_, err := s.Engine.Send(ctx, id, key, m)
 		require.NoError(t, err, key)

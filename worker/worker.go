@@ -20,6 +20,7 @@ import (
 
 // Options tunes a worker.
 type Options struct {
+	// TaskQueue is the queue to poll (the configuration's temporal.task_queue).
 	TaskQueue string
 	// MaxConcurrentActivities and MaxConcurrentWorkflowTasks; 0 keeps the SDK defaults.
 	MaxConcurrentActivities    int
@@ -36,16 +37,16 @@ func Register(r worker.Registry, acts *activities.Activities) {
 }
 
 // New builds a worker on the task queue with everything registered.
-func New(c client.Client, acts *activities.Activities, opts Options) worker.Worker {
+func New(c client.Client, acts *activities.Activities, opts Options) (worker.Worker, error) {
 	if opts.TaskQueue == "" {
-		opts.TaskQueue = workflows.TaskQueue
+		return nil, errors.New("worker: no task queue (temporal.task_queue)")
 	}
 	w := worker.New(c, opts.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
 	})
 	Register(w, acts)
-	return w
+	return w, nil
 }
 
 // Starter starts task workflows through a Temporal client.
@@ -61,13 +62,12 @@ type Starter struct {
 // StartTask starts the workflow of one instance. A workflow with the same id
 // that is running or has ever run is left alone: started is false.
 func (s Starter) StartTask(ctx context.Context, spec duban.TaskSpec, b activities.LaunchBatch, deliverAssigned bool) (bool, error) {
-	tq := s.TaskQueue
-	if tq == "" {
-		tq = workflows.TaskQueue
+	if s.TaskQueue == "" {
+		return false, errors.New("starter: no task queue (temporal.task_queue)")
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       s.IDPrefix + spec.ID,
-		TaskQueue:                tq,
+		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Without this the SDK hands back the running workflow as if started.

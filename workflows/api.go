@@ -11,9 +11,6 @@ import (
 	"github.com/duban-dev/duban"
 )
 
-// TaskQueue is the one task queue every Duban worker polls.
-const TaskQueue = "duban"
-
 // Message names: one Update per lifecycle action, named after it, and the
 // query.
 const (

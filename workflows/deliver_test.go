@@ -15,7 +15,6 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
-	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/workflows"
 )
 
@@ -58,11 +57,11 @@ func deliveryEnv(t *testing.T, deliverTakes time.Duration) (*testsuite.TestWorkf
 		mu        sync.Mutex
 		delivered []activities.DeliverInput
 	)
-	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).After(deliverTakes).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
+	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).After(deliverTakes).Return(func(_ context.Context, in activities.DeliverInput) (duban.DeliveryReport, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		delivered = append(delivered, in)
-		return notify.Report{Sent: 1}, nil
+		return duban.DeliveryReport{Sent: 1}, nil
 	})
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env, &delivered, &mu
@@ -122,12 +121,12 @@ func TestDigestWorkflowTicksOnTheQuarterHourAndContinuesAsNew(t *testing.T) {
 	env.SetStartTime(time.Date(2026, 3, 2, 7, 40, 12, 0, duban.Shanghai))
 	env.RegisterWorkflow(workflows.DigestWorkflow)
 	var ticks []time.Time
-	env.OnActivity(a.DeliverDue, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverDueInput) (notify.Report, error) {
+	env.OnActivity(a.DeliverDue, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverDueInput) (duban.DeliveryReport, error) {
 		ticks = append(ticks, in.At.In(duban.Shanghai))
 		if len(ticks) == 2 {
-			return notify.Report{}, errors.New("database restarting") // logged; the next tick goes on
+			return duban.DeliveryReport{}, errors.New("database restarting") // logged; the next tick goes on
 		}
-		return notify.Report{Digests: 1}, nil
+		return duban.DeliveryReport{Digests: 1}, nil
 	})
 	env.ExecuteWorkflow(workflows.DigestWorkflow, workflows.DigestInput{TicksPerRun: 4})
 	require.True(t, env.IsWorkflowCompleted())
@@ -155,12 +154,12 @@ func TestALaunchedAssignmentLeftUnfinishedGoesOnAsAnActivity(t *testing.T) {
 	env.RegisterWorkflow(workflows.TaskWorkflow)
 	env.OnActivity(a.RecordTransition, mock.Anything, mock.Anything).Return(activities.RecordResult{Deliver: true}, nil)
 	calls := 0
-	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
+	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (duban.DeliveryReport, error) {
 		calls++
 		if calls == 1 {
-			return notify.Report{Sent: 1, Retrying: 1}, errors.New("1 deliveries to retry")
+			return duban.DeliveryReport{Sent: 1, Retrying: 1}, errors.New("1 deliveries to retry")
 		}
-		return notify.Report{Sent: 1}, nil
+		return duban.DeliveryReport{Sent: 1}, nil
 	})
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(workflows.UpdateCancel, "cancel", &testsuite.TestUpdateCallback{

@@ -6,21 +6,23 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
-	"github.com/duban-dev/duban/notify"
 )
 
 // DigestWorkflowID is the fixed id of the one digest workflow per
 // deployment (after the engine's IDPrefix), so starting it is idempotent.
 const DigestWorkflowID = "notify/digest"
 
-// defaultTickInterval divides an hour, so that ticks fall on the hour and
-// a digest goes out at its hour.
-const defaultTickInterval = 15 * time.Minute
+// zeroIntervalTick is the tick of a run whose input has no interval. The
+// interval is decided by the configuration (notify.tick_interval) and
+// worker.StartDigest refuses none; this only keeps such a history, should
+// one exist, replaying as it ran.
+const zeroIntervalTick = 15 * time.Minute
 
 // DigestInput starts a DigestWorkflow.
 type DigestInput struct {
-	// Interval between ticks; 0 means 15 minutes. Ticks are aligned to
+	// Interval between ticks (notify.tick_interval). Ticks are aligned to
 	// multiples of it, so an interval that divides an hour ticks on the hour.
 	Interval time.Duration `json:"interval,omitempty"`
 	// TicksPerRun continues as new after that many ticks; 0 means a day's.
@@ -37,7 +39,7 @@ type DigestInput struct {
 func DigestWorkflow(ctx workflow.Context, in DigestInput) error {
 	interval := in.Interval
 	if interval <= 0 {
-		interval = defaultTickInterval
+		interval = zeroIntervalTick
 	}
 	ticks := in.TicksPerRun
 	if ticks <= 0 {
@@ -55,7 +57,7 @@ func DigestWorkflow(ctx workflow.Context, in DigestInput) error {
 	log := workflow.GetLogger(ctx)
 	for range ticks {
 		now := workflow.Now(ctx)
-		var rep notify.Report
+		var rep duban.DeliveryReport
 		if err := workflow.ExecuteActivity(ctx, a.DeliverDue, activities.DeliverDueInput{At: now}).Get(ctx, &rep); err != nil {
 			log.Warn("digest tick failed; the next tick retries", "error", err)
 		}

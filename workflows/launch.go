@@ -57,7 +57,7 @@ func LaunchWorkflow(ctx workflow.Context, in LaunchInput) (LaunchResult, error) 
 	if err := workflow.ExecuteActivity(ctx, a.PrepareLaunch, batch).Get(ctx, &prep); err != nil {
 		return LaunchResult{}, err
 	}
-	progress := activities.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: prep.Total}
+	progress := duban.LaunchProgress{ID: in.LaunchID, PlanID: in.PlanID, Year: in.Year, Status: "running", Total: prep.Total}
 	batch.Total = prep.Total
 	res := LaunchResult{Total: prep.Total}
 	if workflow.GetVersion(ctx, "launch-overlap", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -77,7 +77,7 @@ func LaunchWorkflow(ctx workflow.Context, in LaunchInput) (LaunchResult, error) 
 }
 
 // launchInOrder runs the batches one after the other (the first release).
-func launchInOrder(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *activities.LaunchProgress) error {
+func launchInOrder(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *duban.LaunchProgress) error {
 	for off := 0; off < total; off += in.BatchSize {
 		batch.Offset = off
 		batch.Done = activities.LaunchBatchResult{Started: res.Started, Existing: res.Existing}
@@ -95,7 +95,7 @@ func launchInOrder(ctx workflow.Context, in LaunchInput, batch activities.Launch
 // launchOverlapped keeps two batches in flight, each with half the
 // starters: while one writes its rows, the other starts workflows, so the
 // database and Temporal work at the same time with the same concurrency.
-func launchOverlapped(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *activities.LaunchProgress) error {
+func launchOverlapped(ctx workflow.Context, in LaunchInput, batch activities.LaunchBatch, total int, res *LaunchResult, progress *duban.LaunchProgress) error {
 	const width = 2
 	batch.Concurrency = max(in.Concurrency/width, 1)
 	var inflight []workflow.Future
@@ -119,7 +119,7 @@ func launchOverlapped(ctx workflow.Context, in LaunchInput, batch activities.Lau
 	return nil
 }
 
-func batchDone(ctx workflow.Context, r activities.LaunchBatchResult, last bool, res *LaunchResult, progress *activities.LaunchProgress) error {
+func batchDone(ctx workflow.Context, r activities.LaunchBatchResult, last bool, res *LaunchResult, progress *duban.LaunchProgress) error {
 	res.Started += r.Started
 	res.Existing += r.Existing
 	progress.Started, progress.Existing = res.Started, res.Existing
@@ -129,7 +129,7 @@ func batchDone(ctx workflow.Context, r activities.LaunchBatchResult, last bool, 
 	return workflow.ExecuteActivity(ctx, a.UpdateLaunch, *progress).Get(ctx, nil)
 }
 
-func failLaunch(ctx workflow.Context, progress *activities.LaunchProgress, err error) error {
+func failLaunch(ctx workflow.Context, progress *duban.LaunchProgress, err error) error {
 	progress.Status, progress.Error = "failed", err.Error()
 	_ = workflow.ExecuteActivity(ctx, a.UpdateLaunch, *progress).Get(ctx, nil)
 	return err

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/workflows"
 )
@@ -22,7 +23,7 @@ import (
 type launchRun struct {
 	mu       sync.Mutex
 	batches  []activities.LaunchBatch
-	progress []activities.LaunchProgress
+	progress []duban.LaunchProgress
 }
 
 func runLaunch(t *testing.T, version workflow.Version, total int, batch func(activities.LaunchBatch) (activities.LaunchBatchResult, error)) (*launchRun, workflows.LaunchResult, error) {
@@ -42,7 +43,7 @@ func runLaunch(t *testing.T, version workflow.Version, total int, batch func(act
 		}
 		return activities.LaunchBatchResult{Started: min(in.Limit, in.Total-in.Offset)}, nil
 	})
-	env.OnActivity(a.UpdateLaunch, mock.Anything, mock.Anything).Return(func(_ context.Context, p activities.LaunchProgress) error {
+	env.OnActivity(a.UpdateLaunch, mock.Anything, mock.Anything).Return(func(_ context.Context, p duban.LaunchProgress) error {
 		run.mu.Lock()
 		run.progress = append(run.progress, p)
 		run.mu.Unlock()

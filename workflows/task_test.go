@@ -16,7 +16,6 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/activities"
-	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/workflows"
 )
 
@@ -111,11 +110,11 @@ func newHarness(t *testing.T) *harness {
 		// As if everyone notified had an email address.
 		return activities.RecordResult{Deliver: len(tr.Notices) > 0}, nil
 	})
-	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (notify.Report, error) {
+	env.OnActivity(a.DeliverTransition, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (duban.DeliveryReport, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.delivered = append(h.delivered, in)
-		return notify.Report{}, nil
+		return duban.DeliveryReport{}, nil
 	}).Maybe()
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return h

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/duban-dev/duban/internal/cli"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/duban-dev/duban/bench"
+	"github.com/duban-dev/duban/internal/cli"
 )
 
 func runBench(ctx context.Context, env *cli.Env, args []string) error {

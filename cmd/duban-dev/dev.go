@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/duban-dev/duban/internal/cli"
 	"log/slog"
 	"net"
 	"os"
@@ -15,10 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/duban-dev/duban/internal/cli"
+
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/devpg"
@@ -140,16 +142,14 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	}
 
 	// 3. Worker.
-	acts := cli.NewActivities(cfg, db, c)
-	acts.Refused = activities.RefusedRecorder(env.Log, nil)
-	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
-	if err := w.Start(); err != nil {
+	// One process, one registry: the worker's and the API's metrics, served
+	// on the admin address when one is set.
+	reg := prometheus.NewRegistry()
+	w, err := cli.StartWorker(ctx, env, cfg, db, c, reg)
+	if err != nil {
 		return err
 	}
 	defer w.Stop()
-	if err := cli.StartNotify(ctx, env, cfg, c); err != nil {
-		return err
-	}
 
 	// 4. Demo data: users, the shipped plan, the clock.
 	if err := seedDemoUsers(ctx, db); err != nil {
@@ -180,11 +180,16 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 
 	// 5. API and web UI.
 	eng := cli.NewEngine(cfg, c)
-	stop, err := cli.StartAPI(ctx, env, cfg, cli.APIDeps{DB: db, Engine: eng, Clock: clock})
+	stop, err := cli.StartAPI(ctx, env, cfg, cli.APIDeps{DB: db, Engine: eng, Clock: clock, Registry: reg})
 	if err != nil {
 		return err
 	}
 	defer stop()
+	admin, err := cli.StartAdmin(env, cfg.AdminAddr, reg, cli.Readiness(db, eng))
+	if err != nil {
+		return err
+	}
+	defer admin.Stop()
 
 	fmt.Fprintln(env.Stdout, "\n督办 Duban 开发环境")
 	fmt.Fprintf(env.Stdout, "  PostgreSQL : %s  %s\n", config.MaskURL(pg.URL), pg.How)
@@ -194,6 +199,9 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  Temporal   : %s\n", cfg.Temporal.Address)
 	}
 	fmt.Fprintf(env.Stdout, "  Web 界面   : %s\n", cfg.PublicURL)
+	if admin != nil {
+		fmt.Fprintf(env.Stdout, "  运维端点   : http://%s/metrics（/healthz、/readyz）\n", admin.Addr())
+	}
 	if cfg.Notify.SMTP.Addr != "" {
 		fmt.Fprintf(env.Stdout, "  邮件       : SMTP %s，演示账号邮箱为 用户名@%s\n", cfg.Notify.SMTP.Addr, demoMailDomain)
 	}
@@ -212,7 +220,7 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	fmt.Fprintln(env.Stdout)
 
 	// 6. Launch the plan onto the year: idempotent, so a restart starts nothing twice.
-	if err := cli.LaunchAndReport(ctx, env, db, eng, p.ID, *year, engine.LaunchOptions{Clock: clock, Concurrency: 16}); err != nil {
+	if err := cli.LaunchAndReport(ctx, env, db, eng, p.ID, *year, engine.LaunchOptions{Clock: clock}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/duban-dev/duban/internal/cli"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/duban-dev/duban/internal/cli"
 	"github.com/duban-dev/duban/notify/mailcatcher"
 )
 

@@ -7,71 +7,38 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/duban-dev/duban"
-	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/store"
-	"github.com/duban-dev/duban/worker"
 )
 
-func migrate(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "migrate")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	_, db, err := env.openStore(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+// migrate: opening the store migrates it.
+func migrate(ctx context.Context, env *Env, db *store.DB) error {
 	fmt.Fprintln(env.Stdout, "数据库已是最新结构")
 	return nil
 }
 
 func runWorker(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "worker")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := env.LoadConfig(*cfgPath)
+	r, err := env.start(ctx, "worker", args, nil)
 	if err != nil {
 		return err
 	}
-	for _, l := range cfg.Masked() {
-		env.Log.Debug("config", "line", l)
-	}
-	db, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer r.close()
+	cfg := r.cfg
 	reg := prometheus.NewRegistry()
-	acts := NewActivities(cfg, db, c)
-	acts.Refused = activities.RefusedRecorder(env.Log, reg)
-	w := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
-	if err := w.Start(); err != nil {
+	w, err := StartWorker(ctx, env, cfg, r.db, r.c, reg)
+	if err != nil {
 		return err
 	}
-	if err := StartNotify(ctx, env, cfg, c); err != nil {
+	defer w.Stop()
+	admin, err := StartAdmin(env, cfg.AdminAddr, reg, Readiness(r.db, NewEngine(cfg, r.c)))
+	if err != nil {
 		return err
 	}
-	if cfg.WorkerHTTPAddr != "" {
-		if err := serveWorkerHealth(ctx, env, cfg.WorkerHTTPAddr, reg, db, c); err != nil {
-			return err
-		}
-	}
+	defer admin.Stop()
 	env.Log.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "task_queue", cfg.Temporal.TaskQueue)
 	<-ctx.Done()
-	w.Stop()
 	return nil
 }
 

@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/duban-dev/duban/activities"
 	"github.com/duban-dev/duban/config"
@@ -38,6 +43,94 @@ func OpenStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 	return db, nil
 }
 
+// storeCommand is a command that takes only --config and works on the
+// configured database, migrated.
+func storeCommand(name string, run func(ctx context.Context, env *Env, db *store.DB) error) func(context.Context, *Env, []string) error {
+	return func(ctx context.Context, env *Env, args []string) error {
+		fs := NewFlags(env, name)
+		cfgPath := ConfigFlag(fs)
+		if err := Parse(fs, args); err != nil {
+			return err
+		}
+		_, db, err := env.openStore(ctx, *cfgPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(ctx, env, db)
+	}
+}
+
+// running is what a long-running command (serve, worker) runs on: its
+// configuration, the migrated database and a Temporal client.
+type running struct {
+	cfg config.Config
+	db  *store.DB
+	c   client.Client
+}
+
+// start reads a long-running command's --config and configuration (logged
+// at debug, secrets masked), lets need refuse it before anything is
+// opened, then opens the database and dials Temporal. close releases both.
+func (env *Env) start(ctx context.Context, name string, args []string, need func(config.Config) error) (*running, error) {
+	fs := NewFlags(env, name)
+	cfgPath := ConfigFlag(fs)
+	if err := Parse(fs, args); err != nil {
+		return nil, err
+	}
+	cfg, err := env.LoadConfig(*cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range cfg.Masked() {
+		env.Log.Debug("config", "line", l)
+	}
+	if need != nil {
+		if err := need(cfg); err != nil {
+			return nil, err
+		}
+	}
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log.With("component", "temporal-client")))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &running{cfg: cfg, db: db, c: c}, nil
+}
+
+func (r *running) close() {
+	r.c.Close()
+	r.db.Close()
+}
+
+// StartWorker starts a process's Temporal worker, with every workflow and
+// activity registered and refused transitions logged and counted on reg,
+// then the digest workflow (StartNotify). The caller stops the worker.
+func StartWorker(ctx context.Context, env *Env, cfg config.Config, db *store.DB, c client.Client, reg prometheus.Registerer) (sdkworker.Worker, error) {
+	acts := NewActivities(cfg, db, c)
+	refused, err := activities.RefusedRecorder(env.Log, reg)
+	if err != nil {
+		return nil, err
+	}
+	acts.Refused = refused
+	w, err := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	if err := StartNotify(ctx, env, cfg, c); err != nil {
+		w.Stop()
+		return nil, err
+	}
+	return w, nil
+}
+
 // openStore reads the configuration at path and opens its database, migrated.
 func (env *Env) openStore(ctx context.Context, path string) (config.Config, *store.DB, error) {
 	cfg, err := env.LoadConfig(path)
@@ -65,7 +158,7 @@ func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 	if cfg.Temporal.Address == "" {
 		return nil, errors.New("TEMPORAL_ADDRESS is not set (or temporal.address in the config file)")
 	}
-	opts, err := cfg.Temporal.ClientOptions()
+	opts, err := clientOptions(cfg.Temporal)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +173,8 @@ func DialTemporal(cfg config.Config, logger sdklog.Logger) (client.Client, error
 // NewEngine and NewActivities wire the engine and the activities for one
 // configuration.
 func NewEngine(cfg config.Config, c client.Client) *engine.Engine {
-	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix}
+	return &engine.Engine{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix,
+		LaunchConcurrency: cfg.Temporal.LaunchConcurrency, UpdateTimeout: cfg.Temporal.UpdateTimeout}
 }
 
 func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities.Activities {
@@ -89,4 +183,39 @@ func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities
 		Starter:  worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
 		Notifier: newNotifier(cfg, db),
 	}
+}
+
+// clientOptions builds the Temporal client options of the configuration:
+// address, namespace, TLS (a private CA, mTLS) and an API key.
+func clientOptions(t config.Temporal) (client.Options, error) {
+	opts := client.Options{HostPort: t.Address, Namespace: t.Namespace}
+	if t.TLS || t.TLSCAFile != "" || t.TLSCertFile != "" || t.APIKey != "" {
+		tc := &tls.Config{ServerName: t.TLSServerName, MinVersion: tls.VersionTLS12}
+		if t.TLSCAFile != "" {
+			pem, err := os.ReadFile(t.TLSCAFile)
+			if err != nil {
+				return opts, fmt.Errorf("temporal CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return opts, errors.New("temporal CA: no certificate in " + t.TLSCAFile)
+			}
+			tc.RootCAs = pool
+		}
+		if (t.TLSCertFile == "") != (t.TLSKeyFile == "") {
+			return opts, errors.New("temporal mTLS needs both tls_cert_file and tls_key_file")
+		}
+		if t.TLSCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(t.TLSCertFile, t.TLSKeyFile)
+			if err != nil {
+				return opts, fmt.Errorf("temporal client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if t.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
+	}
+	return opts, nil
 }

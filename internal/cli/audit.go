@@ -3,21 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+
+	"github.com/duban-dev/duban/store"
 )
 
 // auditVerify recomputes every audit row's hash and fails, naming the row,
 // at the first one that was altered, removed or reordered.
-func auditVerify(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "audit verify")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	_, db, err := env.openStore(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func auditVerify(ctx context.Context, env *Env, db *store.DB) error {
 	check, err := db.VerifyAudit(ctx)
 	if err != nil {
 		return err

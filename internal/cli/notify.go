@@ -23,7 +23,7 @@ import (
 // newNotifier builds the dispatcher the activities use. A configuration
 // error leaves out the channel concerned; startNotify reports it.
 func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
-	d, _ := notify.FromConfig(db, cfg.Notify, cfg.PublicURL)
+	d, _ := NewDispatcher(db, cfg.Notify, cfg.PublicURL)
 	return d
 }
 
@@ -31,7 +31,7 @@ func newNotifier(cfg config.Config, db *store.DB) *notify.Dispatcher {
 // rollup-snapshot workflows (idempotently: they have fixed ids). `duban
 // worker` and `duban-dev dev` call it once their worker runs.
 func StartNotify(ctx context.Context, env *Env, cfg config.Config, c client.Client) error {
-	d, err := notify.FromConfig(nil, cfg.Notify, cfg.PublicURL)
+	d, err := NewDispatcher(nil, cfg.Notify, cfg.PublicURL)
 	if err != nil {
 		env.Log.Error("notification settings are partly unusable", "err", err)
 	}
@@ -61,7 +61,7 @@ func notifyTest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	d, cfgErr := notify.FromConfig(db, cfg.Notify, cfg.PublicURL)
+	d, cfgErr := NewDispatcher(db, cfg.Notify, cfg.PublicURL)
 	if cfgErr != nil {
 		fmt.Fprintf(env.Stdout, "配置有误（相关渠道不可用）：%v\n", cfgErr)
 	}
@@ -340,7 +340,7 @@ func notifyList(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	}
-	f := store.DeliveryFilter{Status: notify.Status(*status), InstanceID: *instance, Limit: *limit, Before: *before}
+	f := store.DeliveryFilter{Status: duban.DeliveryStatus(*status), InstanceID: *instance, Limit: *limit, Before: *before}
 	if *user != "" {
 		u, err := db.UserByUsername(ctx, *user)
 		if err != nil {

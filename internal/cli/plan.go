@@ -101,7 +101,7 @@ func planLaunch(ctx context.Context, env *Env, args []string) error {
 	cfgPath := ConfigFlag(fs)
 	year := fs.Int("year", 0, "year to launch onto (default: the plan's own year); dates keep month and day")
 	only := fs.String("templates", "", "comma-separated template ids to launch (default: all)")
-	concurrency := fs.Int("concurrency", 16, "parallel workflow starters")
+	concurrency := fs.Int("concurrency", 0, "parallel workflow starters (default: temporal.launch_concurrency)")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -169,17 +169,7 @@ func LaunchAndReport(ctx context.Context, env *Env, db *store.DB, eng *engine.En
 	}
 }
 
-func planList(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "plan list")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	_, db, err := env.openStore(ctx, *cfgPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func planList(ctx context.Context, env *Env, db *store.DB) error {
 	plans, err := db.Plans(ctx)
 	if err != nil {
 		return err

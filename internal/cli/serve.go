@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	sdklog "go.temporal.io/sdk/log"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/api"
@@ -29,46 +29,43 @@ type APIDeps struct {
 	DB     *store.DB
 	Engine *engine.Engine
 	Clock  duban.Clock
+	// Registry collects the API's metrics; the process serves it on its
+	// admin address.
+	Registry *prometheus.Registry
 }
 
 // serve runs the API against a configured database and Temporal cluster
 // until SIGINT or SIGTERM, then drains requests in flight.
 func serve(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "serve")
-	cfgPath := ConfigFlag(fs)
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := env.LoadConfig(*cfgPath)
+	r, err := env.start(ctx, "serve", args, func(cfg config.Config) error {
+		if cfg.JWTKey == "" {
+			return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	for _, l := range cfg.Masked() {
-		env.Log.Debug("config", "line", l)
-	}
-	if cfg.JWTKey == "" {
-		return errors.New("DUBAN_JWT_KEY is not set (or jwt_key in the config file): at least 32 random bytes, e.g. openssl rand -hex 32")
-	}
-	db, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	c, err := DialTemporal(cfg, sdklog.NewStructuredLogger(env.Log.With("component", "temporal-client")))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer r.close()
+	cfg, db := r.cfg, r.db
 	// A database a demo ran on keeps its demo clock; production has none and
 	// runs on real time.
 	var clock duban.Clock
 	if _, err := db.Setting(ctx, DemoClockKey, &clock); err != nil {
 		return fmt.Errorf("read %s: %w", DemoClockKey, err)
 	}
-	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: NewEngine(cfg, c), Clock: clock})
+	reg := prometheus.NewRegistry()
+	eng := NewEngine(cfg, r.c)
+	stop, err := StartAPI(ctx, env, cfg, APIDeps{DB: db, Engine: eng, Clock: clock, Registry: reg})
 	if err != nil {
 		return err
 	}
+	admin, err := StartAdmin(env, cfg.AdminAddr, reg, Readiness(db, eng))
+	if err != nil {
+		stop()
+		return err
+	}
+	defer admin.Stop()
 	<-ctx.Done()
 	env.Log.Info("shutting down")
 	stop()
@@ -85,9 +82,10 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 	}
 	d := api.Deps{
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
-		Logger: env.Log.With("component", "api"),
-		Static: ui.Handler(),
-		Limits: api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
+		Logger:   env.Log.With("component", "api"),
+		Static:   ui.Handler(),
+		Limits:   api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
+		Registry: deps.Registry,
 	}
 	if cfg.DatabaseReplicaURL != "" {
 		// Dashboards read the replica; it is migrated through the primary.
@@ -102,11 +100,11 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 			d.ReadDB.Close()
 		}
 	}
-	if err := d.Validate(); err != nil {
+	app, err := api.New(d)
+	if err != nil {
 		closeReplica()
 		return nil, err
 	}
-	app := api.New(d)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		closeReplica()
@@ -123,7 +121,7 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := api.Shutdown(sctx, app); err != nil {
+		if err := app.Shutdown(sctx); err != nil {
 			env.Log.Warn("api shutdown", "err", err)
 		}
 		<-done

@@ -28,7 +28,7 @@ import (
 type Options struct {
 	// DatabaseFile persists state; empty means in memory (tests).
 	DatabaseFile string
-	// Namespace is registered on start if it does not exist.
+	// Namespace is registered on start if it does not exist (required).
 	Namespace string
 	// Port for the frontend gRPC endpoint on 127.0.0.1; 0 picks a free one.
 	Port int
@@ -52,7 +52,7 @@ func (s *Server) Fresh() bool { return s.fresh }
 // connections.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Namespace == "" {
-		opts.Namespace = "default"
+		return nil, errors.New("devtemporal: no namespace")
 	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNoopLogger()

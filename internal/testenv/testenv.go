@@ -77,6 +77,33 @@ type Stack struct {
 	Engine    *engine.Engine
 	TaskQueue string
 	Worker    sdkworker.Worker
+
+	acts *activities.Activities
+	stop func()     // stops the running worker, once
+	tb   testing.TB // the stack's owner: a worker started again lives as long
+}
+
+// RestartWorker starts a worker again after StopWorker, for as long as the
+// stack lives (a shared stack's worker outlives the test that restarts it).
+func (s *Stack) RestartWorker() { s.StartWorker(s.tb) }
+
+// StopWorker stops the stack's worker, as a crashed worker process would
+// stop polling: workflows wait, Updates sent meanwhile do not complete.
+func (s *Stack) StopWorker() { s.stop() }
+
+// StartWorker starts a new worker on the stack's task queue, as a
+// restarted worker process would.
+func (s *Stack) StartWorker(t testing.TB) {
+	t.Helper()
+	w, err := worker.New(s.Client, s.acts, worker.Options{TaskQueue: s.TaskQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.Worker, s.stop = w, sync.OnceFunc(w.Stop)
+	t.Cleanup(s.stop)
 }
 
 // NewStack starts a full engine stack for one test.
@@ -98,12 +125,9 @@ func NewStack(t testing.TB) *Stack {
 	// Tests share one namespace: a prefix keeps their workflow ids apart.
 	prefix := tq + "/"
 	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}}
-	w := worker.New(c, acts, worker.Options{TaskQueue: tq})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return &Stack{DB: db, Client: c, Engine: &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}, TaskQueue: tq, Worker: w}
+	s := &Stack{DB: db, Client: c, Engine: &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}, TaskQueue: tq, acts: acts, tb: t}
+	s.StartWorker(t)
+	return s
 }
 
 // NewSharedStack starts a Stack that outlives any one test, for a package's

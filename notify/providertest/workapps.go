@@ -89,6 +89,59 @@ func errReply(code int, msg string) map[string]any {
 	return map[string]any{"errcode": code, "errmsg": msg}
 }
 
+// workApp is what the DingTalk and WeCom fakes share: the messages and
+// queued faults, and the access tokens.
+type workApp struct {
+	log[appFault]
+	tok tokens
+}
+
+// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
+func (a *workApp) FailNext(code int, msg string) { a.queue(appFault{ErrCode: code, ErrMsg: msg}) }
+
+// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
+func (a *workApp) FailNextHTTP(status int) { a.queue(appFault{Status: status}) }
+
+// RevokeTokens invalidates every token issued (as either service may,
+// before their time): the next call with one gets 40014.
+func (a *workApp) RevokeTokens() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tok.revoke()
+}
+
+// TokenCalls counts gettoken requests.
+func (a *workApp) TokenCalls() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.tok.requests
+}
+
+// badToken answers a request whose access token is missing, unknown or
+// expired, with the service's message for the code, and reports whether
+// it did. Call with mu held.
+func (a *workApp) badToken(w http.ResponseWriter, r *http.Request, now time.Time, messages map[int]string) bool {
+	code := a.tok.check(r.URL.Query().Get("access_token"), now)
+	if code != 0 {
+		writeJSON(w, http.StatusOK, errReply(code, messages[code]))
+	}
+	return code != 0
+}
+
+// fault answers with the next queued failure, if any, and reports whether
+// it did. Call with mu held.
+func (a *workApp) fault(w http.ResponseWriter) bool {
+	f, ok := a.nextFault()
+	switch {
+	case !ok:
+	case f.Status != 0:
+		w.WriteHeader(f.Status)
+	default:
+		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	}
+	return ok
+}
+
 // ---------------------------------------------------------------------------
 // DingTalk
 
@@ -97,7 +150,7 @@ func errReply(code int, msg string) map[string]any {
 // /topapi/message/corpconversation/asyncsend_v2?access_token and
 // /topapi/message/corpconversation/getsendresult?access_token.
 type DingTalk struct {
-	log[appFault]
+	workApp
 	AppKey    string
 	AppSecret string
 	AgentID   int
@@ -106,7 +159,6 @@ type DingTalk struct {
 	// up in the task's invalid_user_id_list, as on DingTalk.
 	Users []string
 
-	tok   tokens
 	tasks []dingTask
 }
 
@@ -117,28 +169,7 @@ type dingTask struct {
 // NewDingTalk returns a fake for the app with these credentials; tokens
 // live ttl (7200 s when 0).
 func NewDingTalk(appKey, appSecret string, agentID int, ttl time.Duration) *DingTalk {
-	return &DingTalk{AppKey: appKey, AppSecret: appSecret, AgentID: agentID, tok: tokens{ttl: ttl, extend: true}}
-}
-
-// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
-func (d *DingTalk) FailNext(code int, msg string) { d.queue(appFault{ErrCode: code, ErrMsg: msg}) }
-
-// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
-func (d *DingTalk) FailNextHTTP(status int) { d.queue(appFault{Status: status}) }
-
-// RevokeTokens invalidates every token issued (DingTalk may, before their
-// time): the next call with one gets 40014.
-func (d *DingTalk) RevokeTokens() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.tok.revoke()
-}
-
-// TokenCalls counts gettoken requests.
-func (d *DingTalk) TokenCalls() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.tok.requests
+	return &DingTalk{AppKey: appKey, AppSecret: appSecret, AgentID: agentID, workApp: workApp{tok: tokens{ttl: ttl, extend: true}}}
 }
 
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -165,21 +196,14 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if send {
 		d.requests++
 	}
-	if code := d.tok.check(r.URL.Query().Get("access_token"), now); code != 0 {
-		msg := map[int]string{41001: "缺少参数access_token", 40014: "不合法的access_token", 42001: "access_token超时"}[code]
-		writeJSON(w, http.StatusOK, errReply(code, msg))
+	if d.badToken(w, r, now, map[int]string{41001: "缺少参数access_token", 40014: "不合法的access_token", 42001: "access_token超时"}) {
 		return
 	}
 	if result {
 		d.result(w, r)
 		return
 	}
-	if f, ok := d.nextFault(); ok {
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			return
-		}
-		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	if d.fault(w) {
 		return
 	}
 	var req struct {
@@ -301,41 +325,20 @@ func (d *DingTalk) SendResult(task int) (invalid, forbidden []string) {
 // WeCom is WeCom's server API for one self-built app: GET
 // /cgi-bin/gettoken?corpid&corpsecret and POST /cgi-bin/message/send?access_token.
 type WeCom struct {
-	log[appFault]
+	workApp
 	CorpID     string
 	CorpSecret string
 	AgentID    int
 	// Users are the UserIDs in the app's visible range; nil takes any.
 	Users []string
 
-	tok        tokens
 	duplicates int
 }
 
 // NewWeCom returns a fake for the app with these credentials; tokens live
 // ttl (7200 s when 0).
 func NewWeCom(corpID, corpSecret string, agentID int, ttl time.Duration) *WeCom {
-	return &WeCom{CorpID: corpID, CorpSecret: corpSecret, AgentID: agentID, tok: tokens{ttl: ttl}}
-}
-
-// FailNext makes the next send answer {"errcode": code, "errmsg": msg}.
-func (c *WeCom) FailNext(code int, msg string) { c.queue(appFault{ErrCode: code, ErrMsg: msg}) }
-
-// FailNextHTTP makes the next send answer with an HTTP status and no JSON.
-func (c *WeCom) FailNextHTTP(status int) { c.queue(appFault{Status: status}) }
-
-// RevokeTokens invalidates every token issued: the next call with one gets 40014.
-func (c *WeCom) RevokeTokens() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.tok.revoke()
-}
-
-// TokenCalls counts gettoken requests.
-func (c *WeCom) TokenCalls() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tok.requests
+	return &WeCom{CorpID: corpID, CorpSecret: corpSecret, AgentID: agentID, workApp: workApp{tok: tokens{ttl: ttl}}}
 }
 
 // Duplicates counts messages dropped by the duplicate check.
@@ -368,17 +371,7 @@ func (c *WeCom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.requests++
-	if code := c.tok.check(r.URL.Query().Get("access_token"), now); code != 0 {
-		msg := map[int]string{41001: "access_token missing", 40014: "invalid access_token", 42001: "access_token expired"}[code]
-		writeJSON(w, http.StatusOK, errReply(code, msg))
-		return
-	}
-	if f, ok := c.nextFault(); ok {
-		if f.Status != 0 {
-			w.WriteHeader(f.Status)
-			return
-		}
-		writeJSON(w, http.StatusOK, errReply(f.ErrCode, f.ErrMsg))
+	if c.badToken(w, r, now, map[int]string{41001: "access_token missing", 40014: "invalid access_token", 42001: "access_token expired"}) || c.fault(w) {
 		return
 	}
 	var req struct {

@@ -68,6 +68,7 @@ var people = []struct {
 	{"xiangxiang-official", "湘乡市承办人", "430381", []duban.Role{duban.RoleOfficial}},
 	{"xiangxiang-approver", "湘乡市审核人", "430381", []duban.Role{duban.RoleApprover}},
 	{"xiangxiang-approver2", "湘乡市副会长", "430381", []duban.Role{duban.RoleApprover}},
+	{"yuetang-official", "岳塘区承办人", "430304", []duban.Role{duban.RoleOfficial}},
 }
 
 var (
@@ -247,6 +248,12 @@ func startBrowser(path string) (context.Context, error) {
 // the same clock.
 func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates ...string) *server {
 	t.Helper()
+	return f.serveWith(t, name, clock, f.stack.Engine, templates...)
+}
+
+// serveWith is serve with an engine of the test's own (other timeouts).
+func (f *fixture) serveWith(t *testing.T, name string, clock duban.Clock, eng *engine.Engine, templates ...string) *server {
+	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s, ok := f.servers[name]; ok {
@@ -258,10 +265,13 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 	if os.Getenv("DUBAN_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	app := api.New(api.Deps{DB: f.stack.DB, Engine: f.stack.Engine, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
+	app, err := api.New(api.Deps{DB: f.stack.DB, Engine: eng, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Static: ui.Handler(),
 		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +280,7 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 	cleanups = append(cleanups, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = api.Shutdown(sctx, app)
+		_ = app.Shutdown(sctx)
 	})
 	if len(templates) > 0 {
 		id, err := f.stack.Engine.Launch(ctx, "hunan-2021", 2021, engine.LaunchOptions{Clock: clock, Templates: templates, BatchSize: 200, Concurrency: 16})

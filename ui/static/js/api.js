@@ -104,11 +104,31 @@ async function send(path, opts) {
   }
 }
 
+// A fault (503: a service Duban needs does not answer; 504: it did not
+// finish in time) is retried with the same request, so with the same
+// Idempotency-Key: whatever the first try did, it is done once. The wait
+// is the server's Retry-After (at most maxRetryWait); the page is told
+// (the event "duban:retrying") so the person knows it is being retried.
+const maxRetries = 4;
+const maxRetryWait = 10;
+
+async function sendRetrying(path, opts) {
+  let res = await send(path, opts);
+  for (let n = 1; n <= maxRetries && (res.status === 503 || res.status === 504); n++) {
+    const wait = Math.min(Number(res.headers.get('Retry-After')) || 2, maxRetryWait);
+    window.dispatchEvent(new CustomEvent('duban:retrying', { detail: { n, of: maxRetries, wait, path } }));
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    res = await send(path, opts);
+  }
+  if (res.ok) window.dispatchEvent(new CustomEvent('duban:recovered', { detail: { path } }));
+  return res;
+}
+
 // api sends a request and returns the decoded JSON (null for 204), or the
 // Response itself with raw: true. A failure throws an ApiError carrying
 // the problem document's code, detail and field errors.
 export async function api(path, opts = {}) {
-  let res = await send(path, opts);
+  let res = await sendRetrying(path, opts);
   if (res.status === 401 && !opts.anonymous && readRefresh()) {
     try {
       await refresh();

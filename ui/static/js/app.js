@@ -19,6 +19,12 @@ import * as plansPage from './pages/plans.js';
 import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
 
+// A fault the server answered with 503/504 is being retried (api.js): say
+// so, so nobody presses the button again.
+window.addEventListener('duban:retrying', (e) => {
+  toast(t('retrying', { n: e.detail.n, of: e.detail.of, s: e.detail.wait }), 'warn');
+});
+
 // Menus follow GET /me's permissions and roles: an official sees 我的待办,
 // an approver 待我审批, a supervisor 督办看板 and 审计, an admin 计划管理
 // and 审计; everyone has 通知 (the bell).

@@ -130,6 +130,7 @@ const zh = {
   launchCounts: '共 {total} 个任务：新启动 {started}，已存在 {existing}，失败 {failed}',
   templatesCount: '{n} 个模板',
   // everyday actions (催办, 撤回, 退回到指定步骤, 转交/委托, 加签, 会签, 承办人, 讨论)
+  retrying: '服务暂时不可用，{s} 秒后自动重试（第 {n}/{of} 次），您的操作不会重复办理。',
   urgeTitle: '催办', urgeBtn: '催办', urgeNote: '催办意见', urgeWithApprovers: '同时提醒该单位审核人', urged: '已催办，承办单位已收到紧急通知。',
   urgedTimes: '已催办 {n} 次，最近 {at}', assigneeTag: '承办人：{name}', handedTo: '已转交给{name}',
   withdrawTitle: '撤回报送', withdrawBtn: '撤回', withdrawHint: '审核人尚未审批时可以撤回，撤回后可修改再提交。', withdrawn: '已撤回，可修改后重新提交。',
@@ -266,6 +267,7 @@ const en = {
   launchRunning: 'running', launchDone: 'done', launchFailed: 'failed', launchWaiting: 'waiting to start…',
   launchCounts: '{total} tasks: {started} started, {existing} existing, {failed} failed',
   templatesCount: '{n} templates',
+  retrying: 'The service is not answering; retrying in {s} s ({n}/{of}). Nothing will be done twice.',
   urgeTitle: 'Urge', urgeBtn: 'Urge', urgeNote: 'Note', urgeWithApprovers: 'Also tell the approvers of the unit', urged: 'Urged; the unit was told at once.',
   urgedTimes: 'Urged {n} times, last {at}', assigneeTag: 'Held by {name}', handedTo: 'Handed to {name}',
   withdrawTitle: 'Withdraw the submission', withdrawBtn: 'Withdraw', withdrawHint: 'Possible until the approver decides; then change it and submit again.', withdrawn: 'Withdrawn; change it and submit again.',

@@ -1,14 +1,16 @@
-package notify_test
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/notify"
 	"github.com/duban-dev/duban/notify/providertest"
@@ -24,7 +26,15 @@ func suite(t *testing.T) (*providertest.Suite, string) {
 		Tencent: providertest.NewTencent("AKIDHunan", "tencent-secret", "1400123456", "湖南省计生协", map[string]string{
 			"2000": "{1}：{2}，请登录督办系统查看。"}),
 	}
-	return s, serve(t, s.Handler())
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return s, srv.URL
+}
+
+// smsTemplates are the Aliyun templates the fake suite knows (unused by
+// the Tencent configuration below, but the fake wants them).
+var smsTemplates = map[string]string{
+	"SMS_480101": "${name}您好：「${task}」将于${due}到期，请及时办理。",
 }
 
 func TestPersonalChannelsFromConfigurationReachTheFakeSuite(t *testing.T) {
@@ -34,13 +44,13 @@ func TestPersonalChannelsFromConfigurationReachTheFakeSuite(t *testing.T) {
 	cfg.WeComApp = config.WeComApp{CorpID: "ww0123456789abcdef", CorpSecret: "wecom-secret", AgentID: 1000002, Endpoint: base + "/wecom"}
 	cfg.SMS = config.SMS{Provider: "tencent", AccessKeyID: "AKIDHunan", AccessKeySecret: "tencent-secret", SDKAppID: "1400123456",
 		SignName: "湖南省计生协", Endpoint: base + "/tencent/", Templates: []config.SMSTemplate{{Kinds: []string{"*"}, Code: "2000", Params: []string{"kind", "name"}}}}
-	d, err := notify.FromConfig(nil, cfg, "https://duban.example")
+	d, err := NewDispatcher(nil, cfg, "https://duban.example")
 	require.NoError(t, err)
 	require.NotNil(t, d.DingTalk)
 	require.NotNil(t, d.WeCom)
 	require.NotNil(t, d.SMS)
 
-	person := notify.Recipient{UserID: 7, Username: "furong-official", Name: "王芳", Prefs: notify.Prefs{UserID: 7, Mobile: "13800000000",
+	person := duban.Recipient{UserID: 7, Username: "furong-official", Name: "王芳", Prefs: duban.NotifyPrefs{UserID: 7, Mobile: "13800000000",
 		DingTalkUserID: "wangfang01", WeComUserID: "WangFang", SMS: true}}
 	for _, r := range d.Test(context.Background(), person) {
 		if r.Channel == notify.ChannelDingTalk || r.Channel == notify.ChannelWeCom || r.Channel == notify.ChannelSMS {
@@ -67,7 +77,7 @@ func TestPersonalChannelsFromConfigurationReachTheFakeSuite(t *testing.T) {
 
 	// A bad SMS setting leaves the SMS channel out and says why; the others work.
 	cfg.SMS.Templates[0].Params = []string{"task=title"}
-	d, err = notify.FromConfig(nil, cfg, "")
+	d, err = NewDispatcher(nil, cfg, "")
 	require.ErrorContains(t, err, `sms templates[0]: sms template param "task=title"`)
 	require.Nil(t, d.SMS)
 	require.NotNil(t, d.DingTalk)

@@ -1,0 +1,47 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duban-dev/duban/config"
+)
+
+// TestDefaultsAreDecidedHere: the task queue, the notification attempts and
+// tick, and the launch's starters have their defaults in config.Default,
+// which the packages below take as given.
+func TestDefaultsAreDecidedHere(t *testing.T) {
+	d := config.Default()
+	require.NoError(t, d.Validate())
+	require.Equal(t, "duban", d.Temporal.TaskQueue)
+	require.Equal(t, "default", d.Temporal.Namespace)
+	require.Equal(t, 16, d.Temporal.LaunchConcurrency)
+	require.Equal(t, 8, d.Notify.MaxAttempts)
+	require.Equal(t, "15m0s", d.Notify.TickInterval.String())
+	require.Empty(t, d.AdminAddr, "no admin address unless one is configured: two processes on a host would collide on a default")
+}
+
+func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
+	settings := []struct{ env, bad, refusal, good string }{
+		{"DUBAN_TASK_QUEUE", "", "DUBAN_TASK_QUEUE: empty", "duban-staging"},
+		{"DUBAN_NOTIFY_MAX_ATTEMPTS", "0", "DUBAN_NOTIFY_MAX_ATTEMPTS: 0: want at least 1", "3"},
+		{"DUBAN_NOTIFY_TICK_INTERVAL", "7m", "DUBAN_NOTIFY_TICK_INTERVAL: 7m0s: want a duration that divides an hour", "20m"},
+		{"DUBAN_LAUNCH_CONCURRENCY", "-1", "DUBAN_LAUNCH_CONCURRENCY: -1: want at least 1", "32"},
+		{"DUBAN_DATABASE_MAX_CONNS", "0", "DUBAN_DATABASE_MAX_CONNS: 0: want at least 1", "8"},
+	}
+	for _, s := range settings {
+		t.Setenv(s.env, s.bad)
+	}
+	_, err := config.Load("")
+	for _, s := range settings {
+		require.ErrorContains(t, err, s.refusal)
+	}
+	for _, s := range settings {
+		t.Setenv(s.env, s.good)
+	}
+	cfg, err := config.Load("")
+	require.NoError(t, err)
+	require.Equal(t, "duban-staging", cfg.Temporal.TaskQueue)
+	require.Equal(t, 32, cfg.Temporal.LaunchConcurrency)
+}
