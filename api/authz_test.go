@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/store"
 )
 
 // The authorization matrix: every endpoint that takes an object, for every
@@ -33,7 +36,7 @@ var matrixUser = map[string]string{
 
 // objects is what one cell refers to.
 type objects struct {
-	task, unit, user, note, plan, launch string
+	task, unit, user, note, plan, launch, award string
 }
 
 const (
@@ -116,8 +119,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{task: "2021/2.1/439999", unit: "4399", user: "99999999", note: "999999999"},
 		},
 	}
+	// A bonus award in each scope, to revoke (the in-scope revoke is
+	// refused for its empty reason: nothing changes).
+	awardTo := func(unit string) string {
+		a, err := f.stack.DB.AwardBonus(ctx, store.AwardInput{PlanID: "hunan-2021", Year: 2021, UnitCode: unit, BonusID: "provincial-commendation",
+			Points: 100, Reason: "矩阵", At: f.clock.Virtual(f.clock.RealEpoch)}, duban.Actor{Name: "矩阵"})
+		require.NoError(t, err)
+		return fmt.Sprint(a.ID)
+	}
+	changshaAward, yueyangAward := awardTo("430102"), awardTo("430602")
+	awards := map[string][3]string{"admin": {yueyangAward, changshaAward, "99999999"}}
+	for _, role := range []string{"official", "approver", "supervisor"} {
+		awards[role] = [3]string{changshaAward, yueyangAward, "99999999"}
+	}
 	for role, cells := range objs {
 		for i := range cells {
+			cells[i].award = awards[role][i]
 			cells[i].plan, cells[i].launch = "hunan-2021", launch
 			if i == none {
 				cells[i].plan, cells[i].launch = "no-such-plan", url.PathEscape("launch/no-such-plan/2021")
@@ -195,6 +212,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 			want: only(cell{422, 404, 404}, "admin")},
 		{name: "users of a unit", method: "GET", path: q("/api/v1/users?unit="), want: only(ok404, "admin")},
 		{name: "notification read", method: "POST", path: func(o objects) string { return "/api/v1/notifications/" + o.note + "/read" }, want: everyone(ok404)},
+		// 考核 and trends: the unit (or the award's unit) in the caller's subtree.
+		{name: "score of a unit", method: "GET", path: q("/api/v1/scores?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "score report of a unit", method: "GET", path: q("/api/v1/scores/report?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "score ranking under a unit", method: "GET", path: q("/api/v1/scores/ranking?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "score ranking export of a unit", method: "GET", path: q("/api/v1/scores/ranking/export?format=pdf&unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "awards under a unit", method: "GET", path: q("/api/v1/scores/awards?unit="), want: only(ok404, "supervisor", "admin")},
+		{name: "award to a unit", method: "POST", path: func(objects) string { return "/api/v1/scores/awards" },
+			body: func(o objects) *body {
+				// A county of the city; an item the plan does not have, refused after the scope check.
+				return jsonBody(map[string]any{"unit": o.unit + "02", "bonus_id": "no-such-item", "points": "1", "reason": "矩阵"})
+			},
+			want: only(cell{422, 404, 404}, "supervisor", "admin")},
+		{name: "award revoke", method: "POST", path: func(o objects) string { return "/api/v1/scores/awards/" + o.award + "/revoke" }, body: js(`{"reason":""}`),
+			want: only(cell{422, 404, 404}, "supervisor", "admin")},
+		{name: "trend of a unit", method: "GET", path: q("/api/v1/trends?unit="), want: only(ok404, "supervisor", "admin")},
 		{name: "plan", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan }, want: everyone(planCell)},
 		// A city admin does not run the province's plans: 403 for every
 		// role, admins included; "out of scope" does not apply to plans.
@@ -272,6 +304,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/users", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
 		{"POST", "/api/v1/plans/validate", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		{"POST", "/api/v1/plans", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+		// Drafting is the province's admins' (a city's admin is refused too).
+		{"POST", "/api/v1/drafts", textBody("一、工作要点\n市、县两级于年底前出台方案。"), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+		{"POST", "/api/v1/drafts/plan", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+		{"POST", "/api/v1/drafts/import", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
+		{"GET", "/api/v1/scores", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/trends", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
 	}
 	for _, e := range noObject {
 		for _, role := range matrixRoles {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"time"
@@ -347,7 +346,7 @@ func (s *server) boardExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="export.%s"; filename*=UTF-8''%s`, format, url.PathEscape(name)))
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(name))
 	return c.Send(body)
 }
 

@@ -254,15 +254,3 @@ func (s *server) downloadEvidence(c *fiber.Ctx) error {
 	c.Response().SetBodyStream(r, int(info.Size))
 	return nil
 }
-
-// contentDisposition offers the file for download under its Chinese name
-// (RFC 6266 filename*), with an ASCII fallback.
-func contentDisposition(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r > 0x7e || r < 0x20 || r == '"' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
-}

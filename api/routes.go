@@ -90,6 +90,20 @@ func (s *server) routes(app *fiber.App) {
 	auth.Post("/plans/:id/launch", admin, s.launchPlan)
 	auth.Get("/launches/:id", admin, s.getLaunch)
 
+	// The year's two ends: drafting a plan from its notice (root admins),
+	// scoring the year and its trends (supervisors, admins within scope).
+	auth.Post("/drafts", admin, s.createDraft)
+	auth.Post("/drafts/plan", admin, s.checkDraftPlan)
+	auth.Post("/drafts/import", admin, s.importDraftPlan)
+	auth.Get("/scores", board, s.getScore)
+	auth.Get("/scores/report", board, s.scoreReport)
+	auth.Get("/scores/ranking", board, s.getRanking)
+	auth.Get("/scores/ranking/export", board, s.exportRanking)
+	auth.Get("/scores/awards", board, s.listAwards)
+	auth.Post("/scores/awards", board, s.createAward)
+	auth.Post("/scores/awards/:id/revoke", board, s.revokeAward)
+	auth.Get("/trends", board, s.getTrend)
+
 	auth.Get("/units", s.listUnits)
 	auth.Get("/units/:code", s.getUnit)
 	auth.Post("/units", admin, s.createUnit)

@@ -58,6 +58,21 @@ func (d *Draft) YAML() ([]byte, error) {
 	}
 	b.WriteString("。\n\n")
 
+	byID := map[string]*Proposal{}
+	for _, pr := range d.Proposals() {
+		byID[pr.Template.ID] = pr
+	}
+	err := writePlanBody(&b, p, func(_, _ int, t plan.Template) []string { return proposalComments(byID[t.ID]) })
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writePlanBody writes a plan's head (id, year, title, source, defaults,
+// chains, ladders) and its sections, each template with the comment lines
+// comments gives it (by section and template index) above it.
+func writePlanBody(b *bytes.Buffer, p *plan.Plan, comments func(section, template int, t plan.Template) []string) error {
 	head := struct {
 		ID       string                           `yaml:"plan"`
 		Year     int                              `yaml:"year"`
@@ -69,37 +84,32 @@ func (d *Draft) YAML() ([]byte, error) {
 	}{p.ID, p.Year, p.Title, p.Source, p.Defaults, p.Chains, p.Ladders}
 	out, err := yaml.Marshal(head)
 	if err != nil {
-		return nil, fmt.Errorf("render plan header: %w", err)
+		return fmt.Errorf("render plan header: %w", err)
 	}
 	b.Write(out)
 	b.WriteString("\nsections:\n")
-	byID := map[string]*Proposal{}
-	for _, pr := range d.Proposals() {
-		byID[pr.Template.ID] = pr
-	}
-	for _, s := range p.Sections {
+	for i, s := range p.Sections {
 		sec, err := yaml.Marshal(struct {
 			ID    string `yaml:"id"`
 			Title string `yaml:"title"`
 		}{s.ID, s.Title})
 		if err != nil {
-			return nil, fmt.Errorf("render section %s: %w", s.ID, err)
+			return fmt.Errorf("render section %s: %w", s.ID, err)
 		}
 		b.WriteString(indent(string(sec), "  - ", "    "))
 		b.WriteString("    templates:\n")
-		for _, t := range s.Templates {
-			pr := byID[t.ID]
-			for _, line := range proposalComments(pr) {
-				fmt.Fprintf(&b, "      # %s\n", line)
+		for j, t := range s.Templates {
+			for _, line := range comments(i, j, t) {
+				fmt.Fprintf(b, "      # %s\n", oneLine(line))
 			}
 			out, err := yaml.Marshal(t)
 			if err != nil {
-				return nil, fmt.Errorf("render template %s: %w", t.ID, err)
+				return fmt.Errorf("render template %s: %w", t.ID, err)
 			}
 			b.WriteString(indent(string(out), "      - ", "        "))
 		}
 	}
-	return b.Bytes(), nil
+	return nil
 }
 
 func proposalComments(p *Proposal) []string {

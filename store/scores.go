@@ -329,6 +329,12 @@ func (db *DB) RevokeAward(ctx context.Context, id int64, reason string, actor du
 	return a, err
 }
 
+// AwardByID returns one award, revoked or not.
+func (db *DB) AwardByID(ctx context.Context, id int64) (Award, error) {
+	a, err := scanAward(db.Pool.QueryRow(ctx, `SELECT `+awardCols+` FROM score_awards a JOIN units u ON u.code = a.unit_code WHERE a.id = $1`, id))
+	return a, translate(err, fmt.Sprintf("加减分记录 %d", id))
+}
+
 // Awards lists the awards of a plan year to units under a unit ("" for
 // all), revoked ones included, oldest first.
 func (db *DB) Awards(ctx context.Context, planID string, year int, under string) ([]Award, error) {

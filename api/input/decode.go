@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,11 @@ func jsonProblem(body []byte, err error) error {
 		return Malformed("JSON 不完整")
 	case errors.As(err, &typ):
 		field := typ.Field
+		// The decoder names the field without array indexes
+		// ("items.step"); the path at the error's offset has them.
+		if at := pathAt(body, typ.Offset); at != "" && indexRE.ReplaceAllString(at, "") == field {
+			field = at
+		}
 		if field == "" {
 			return Invalid("请求体应为 JSON 对象", FieldError{Field: "", Message: "应为 JSON 对象"})
 		}
@@ -68,6 +74,81 @@ func jsonProblem(body []byte, err error) error {
 	// A field's own UnmarshalJSON (a date) refused the value.
 	return Malformed("JSON 内容无法解析")
 }
+
+// pathAt names the value of body that ends at (or, for an object or array,
+// starts just before) byte offset off, with array indexes:
+// "proposals[1].target". It returns "" when body cannot be walked there.
+func pathAt(body []byte, off int64) string {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.array:
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
+			case f.key != "":
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	}
+	valueStarts := func() {
+		if n := len(stack); n > 0 && stack[n-1].array {
+			stack[n-1].index++
+		}
+	}
+	valueEnds := func() {
+		if n := len(stack); n > 0 && !stack[n-1].array {
+			stack[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				valueStarts()
+				if dec.InputOffset() >= off {
+					return path()
+				}
+				stack = append(stack, frame{array: d == '[', index: -1, wantKey: d == '{'})
+			case '}', ']':
+				if len(stack) == 0 {
+					return ""
+				}
+				stack = stack[:len(stack)-1]
+				valueEnds()
+			}
+			continue
+		}
+		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].wantKey {
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].wantKey = false
+			continue
+		}
+		valueStarts()
+		if dec.InputOffset() >= off {
+			return path()
+		}
+		valueEnds()
+	}
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
 
 func jsonTypeName(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {

@@ -30,6 +30,9 @@ export class ApiError extends Error {
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
     this.requestId = problem.request_id || requestId || '';
     this.retryAfter = 0;
+    // The whole problem document: some carry extension members (a
+    // reviewed plan's errors come with the file they point into).
+    this.problem = problem;
   }
 }
 
@@ -201,9 +204,10 @@ export async function reloadMe() {
 }
 
 // download fetches a file with the Authorization header and hands it to
-// the browser under the server's file name.
-export async function download(path, fallbackName) {
-  const res = await api(path.replace(/^\/api\/v1/, ''), { raw: true, headers: { Accept: '*/*' } });
+// the browser under the server's file name; opts go to api (a POST with a
+// JSON body, for a file made from what the page holds).
+export async function download(path, fallbackName, opts = {}) {
+  const res = await api(path.replace(/^\/api\/v1/, ''), { raw: true, ...opts, headers: { Accept: '*/*', ...(opts.headers || {}) } });
   const blob = await res.blob();
   const name = fileName(res.headers.get('Content-Disposition')) || fallbackName || 'download';
   const url = URL.createObjectURL(blob);

@@ -1,7 +1,8 @@
 // The shell: header, navigation (top on a desk, bottom on a phone), the
 // notification bell fed by the event stream, the plan clock, and a tiny
 // hash router (#/tasks, #/tasks/{id}, #/approvals, #/board, #/board/{unit},
-// #/notifications, #/audit, #/plans, #/login).
+// #/scores, #/scores/{unit}, #/notifications, #/audit, #/plans, #/drafts,
+// #/login).
 import { api, session, signedIn, restore, logout, onSignOut } from './api.js';
 import { t, label, lang, setLang } from './i18n.js';
 import { h, icon, tick, toast, fmtDateTime, errorBox, put } from './dom.js';
@@ -15,6 +16,8 @@ import * as boardPage from './pages/board.js';
 import * as notificationsPage from './pages/notifications.js';
 import * as auditPage from './pages/audit.js';
 import * as plansPage from './pages/plans.js';
+import * as scoresPage from './pages/scores.js';
+import * as draftsPage from './pages/drafts.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -29,6 +32,7 @@ const navItems = [
   { href: '#/tasks', key: 'navTasks', icon: 'tasks', show: (u) => hasPerm(u, 'tasks.report') },
   { href: '#/approvals', key: 'navApprovals', icon: 'approve', show: (u) => hasPerm(u, 'approvals') },
   { href: '#/board', key: 'navBoard', icon: 'board', show: (u) => hasPerm(u, 'board') },
+  { href: '#/scores', key: 'navScores', icon: 'score', show: (u) => hasPerm(u, 'board') },
   { href: '#/audit', key: 'navAudit', icon: 'audit', show: (u) => hasPerm(u, 'audit') },
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
 ];
@@ -41,6 +45,8 @@ const routes = [
   { re: /^\/notifications$/, page: notificationsPage },
   { re: /^\/audit$/, page: auditPage, allow: (u) => hasPerm(u, 'audit') },
   { re: /^\/plans$/, page: plansPage, allow: (u) => hasPerm(u, 'plans') },
+  { re: /^\/scores(?:\/(\d+))?$/, page: scoresPage, allow: (u) => hasPerm(u, 'board') },
+  { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
 ];
 
 const main = document.getElementById('main');

@@ -77,6 +77,7 @@ const paths = {
   file: 'M4.5 2.5h5l2 2v9h-7zM9.5 2.5v2h2',
   back: 'M10 3.5L5.5 8l4.5 4.5',
   clock: 'M8 2.5a5.5 5.5 0 1 0 0 11a5.5 5.5 0 1 0 0-11M8 5v3.2l2 1.3',
+  score: 'M5 2.5h6v3.5a3 3 0 0 1-6 0zM8 9v2.5M5.5 13.5h5M5 3.5H3a2 2 0 0 0 2 3M11 3.5h2a2 2 0 0 1-2 3',
 };
 export function icon(name, cls) {
   return svg('svg', { viewBox: '0 0 16 16', width: 16, height: 16, 'aria-hidden': 'true', focusable: 'false', class: `icon ${cls || ''}` },

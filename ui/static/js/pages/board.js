@@ -11,6 +11,7 @@ import { h, svg, icon, field, lightBadge, fmtDate, fmtDateTime, pct, pageHeader,
 import { pagedList, table, cell } from '../list.js';
 import { every } from '../state.js';
 import { planYears, sections } from '../plans-cache.js';
+import { trendCard } from '../trend.js';
 
 export async function render(main, { params, query }) {
   const me = session.user;
@@ -73,6 +74,7 @@ export async function render(main, { params, query }) {
     kpis(self),
     h('p', { class: 'unit-links' }, h('a', { href: `#/tasks?unit=${self.unit.code}&subtree=1` }, t('viewUnitTasks'))),
     rollup.children.length ? h('div', { class: 'grid-2 board-grid' }, chart(rollup.children, scope), rankingCard(ranking.items, scope)) : null,
+    trendCard(scope),
     childTable(rollup.children, scope),
     h('details', { class: 'rules' }, h('summary', null, t('rules')), h('p', null, rollup.rules?.description || '')),
     h('section', { class: 'card', 'aria-labelledby': 'overdue-title' },

@@ -8,6 +8,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, fmtDateTime, pageHeader, toast, announce, showFormError, clearErrors, busy, empty, idemKey, put } from '../dom.js';
 import { table, cell } from '../list.js';
+import { errorReport } from '../plan-errors.js';
 import { forgetPlans, storedPlans, planYears, planTemplates } from '../plans-cache.js';
 import { every, stopTimers } from '../state.js';
 
@@ -18,7 +19,7 @@ export async function render(main) {
   // A plan file's errors take the whole width below the two forms.
   const result = h('div', { class: 'plan-result', 'aria-live': 'polite' });
   put(main,
-    pageHeader(t('plansTitle'), t('plansLead')),
+    pageHeader(t('plansTitle'), t('plansLead'), h('a', { class: 'btn', href: '#/drafts', id: 'to-drafts' }, t('draftTitle'))),
     h('div', { class: 'grid-2' }, uploadCard(() => render(main), result), launchCard(plans)),
     result,
     plansBox);
@@ -74,42 +75,11 @@ function uploadCard(refresh, result) {
           return;
         }
         showFormError(form, { message: err.message, errors: [], status: err.status });
-        put(result, h('section', { class: 'card', 'aria-label': t('planErrors', { n: err.errors.length }) }, await errorReport(err, f)));
+        put(result, h('section', { class: 'card', 'aria-label': t('planErrors', { n: err.errors.length }) }, errorReport(err, f ? await f.text() : null)));
       }
     });
   });
   return h('section', { class: 'card', 'aria-labelledby': 'upload-h' }, h('h2', { id: 'upload-h' }, t('uploadTitle')), form);
-}
-
-// errorReport lists a plan file's errors by line, and shows the file with
-// those lines marked, each error under its line.
-async function errorReport(err, f) {
-  const errs = [...err.errors].sort((a, b) => (a.line - b.line) || (a.column - b.column));
-  const { root, body } = table({ text: t('planErrors', { n: errs.length }), visible: true }, [t('colLine'), t('colColumn'), t('colField'), t('colMessage')], 'plan-errors');
-  for (const e of errs) {
-    body.append(h('tr', { dataset: { line: e.line } },
-      cell(t('colLine'), h('a', { href: `#plan-line-${e.line}`, onclick: (ev) => { ev.preventDefault(); document.getElementById(`plan-line-${e.line}`)?.scrollIntoView({ block: 'center' }); } }, String(e.line))),
-      cell(t('colColumn'), String(e.column || '')),
-      cell(t('colField'), h('code', null, e.field || '')),
-      cell(t('colMessage'), e.message)));
-  }
-  let source = null;
-  if (f) {
-    const text = await f.text();
-    const byLine = new Map();
-    for (const e of errs) byLine.set(e.line, [...(byLine.get(e.line) || []), e]);
-    const lines = text.split('\n');
-    source = h('details', { class: 'source-view', open: true },
-      h('summary', null, t('sourceView')),
-      h('ol', { class: 'source' }, lines.map((line, i) => {
-        const n = i + 1;
-        const bad = byLine.get(n);
-        return h('li', { id: `plan-line-${n}`, class: bad ? 'bad' : null, value: n },
-          h('code', null, line || ' '),
-          bad ? bad.map((e) => h('p', { class: 'line-error' }, `${e.column ? `${n}:${e.column} ` : ''}${e.field ? `${e.field}：` : ''}${e.message}`)) : null);
-      })));
-  }
-  return h('div', { class: 'error-report' }, root, source);
 }
 
 function launchCard(plans) {
