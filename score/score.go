@@ -18,20 +18,15 @@ import (
 	"github.com/duban-dev/duban/plan"
 )
 
-// Event kinds the rules read beyond the domain's own: an urge (催办), and a
-// return to the unit by another name than a rejection.
-const (
-	EventUrged    duban.EventKind = "urged"
-	EventReturned duban.EventKind = "returned"
-)
-
-// ReturnKinds are the event kinds that send a task back to its unit.
-var ReturnKinds = []duban.EventKind{duban.EventRejected, EventReturned}
+// ReturnKinds are the event kinds that send a task back to its unit. A
+// return to an earlier approval step (returned) is the approvers' matter
+// and costs the unit nothing.
+var ReturnKinds = []duban.EventKind{duban.EventRejected}
 
 // Kinds are the event kinds a score reads; a store loads only these.
 var Kinds = []duban.EventKind{
-	duban.EventProgress, duban.EventSubmitted, duban.EventRejected, EventReturned, duban.EventCompleted,
-	duban.EventExtensionGranted, EventUrged, duban.EventCancelled,
+	duban.EventProgress, duban.EventSubmitted, duban.EventRejected, duban.EventCompleted,
+	duban.EventExtensionGranted, duban.EventUrged, duban.EventCancelled,
 }
 
 // Unit is who is scored.
@@ -270,7 +265,7 @@ func stateAt(t Task, cutoff time.Time) taskState {
 			if e.NewDue != nil {
 				st.due = *e.NewDue
 			}
-		case e.Kind == EventUrged:
+		case e.Kind == duban.EventUrged:
 			st.urges = append(st.urges, *e)
 		case slices.Contains(ReturnKinds, e.Kind):
 			st.returns = append(st.returns, *e)

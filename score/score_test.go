@@ -71,7 +71,7 @@ func ev(kind duban.EventKind, at string) score.Event {
 	switch kind {
 	case duban.EventSubmitted:
 		e.To = duban.StatusSubmitted
-	case duban.EventRejected, score.EventReturned:
+	case duban.EventRejected, duban.EventReturned:
 		e.To = duban.StatusInProgress
 	case duban.EventCompleted:
 		e.To = duban.StatusCompleted
@@ -112,7 +112,7 @@ func furong() score.Record {
 			ev(duban.EventExtensionGranted, "2021-12-15"), ev(duban.EventSubmitted, "2022-01-20"), ev(duban.EventCompleted, "2022-01-21")),
 		// Never done, urged twice: not done (−2 × 1.5), urges in band 2–3.
 		task("2.12", "2", duban.KindCount, "2021-12-31",
-			ev(score.EventUrged, "2021-12-10"), ev(score.EventUrged, "2022-01-03")),
+			ev(duban.EventUrged, "2021-12-10"), ev(duban.EventUrged, "2022-01-03")),
 		// A third of villages wanted, 30 of 120 covered: 75 % of 15.
 		task("2.13", "2", duban.KindRatio, "2021-12-31", progress("2021-11-01", 10, 120), progress("2021-12-20", 30, 120)),
 		// 20 days late: band 8–30.
@@ -122,17 +122,17 @@ func furong() score.Record {
 		// The member-day event, a yes/no item: done 12 days late still scores in full.
 		task("8.1", "8", duban.KindEvent, "2021-05-29", ev(duban.EventSubmitted, "2021-06-10"), ev(duban.EventCompleted, "2021-06-11")),
 		// Cancelled after an urge: not counted at all.
-		task("6.1", "6", duban.KindDeadline, "2021-12-31", ev(score.EventUrged, "2021-05-01"), ev(duban.EventCancelled, "2021-06-01")),
+		task("6.1", "6", duban.KindDeadline, "2021-12-31", ev(duban.EventUrged, "2021-05-01"), ev(duban.EventCancelled, "2021-06-01")),
 		// Submitted in time and still with the approver: on time, provisionally.
 		task("9.1", "9", duban.KindDeadline, "2021-12-31", ev(duban.EventSubmitted, "2021-12-30")),
 		// Done early.
 		task("9.2", "9", duban.KindDeadline, "2021-12-31", ev(duban.EventSubmitted, "2021-11-15"), ev(duban.EventCompleted, "2021-11-16")),
-		// Done on time after five urges (band 4+), and returned by a
-		// "returned" event (another road back to the unit).
+		// Done on time after five urges (band 4+), and sent back to the
+		// unit once.
 		task("4.1", "4", duban.KindCount, "2021-12-31",
-			ev(score.EventUrged, "2021-03-01"), ev(score.EventUrged, "2021-04-01"), ev(score.EventUrged, "2021-05-01"),
-			ev(score.EventUrged, "2021-06-01"), ev(score.EventUrged, "2021-07-01"),
-			ev(duban.EventSubmitted, "2021-11-01"), ev(score.EventReturned, "2021-11-03"),
+			ev(duban.EventUrged, "2021-03-01"), ev(duban.EventUrged, "2021-04-01"), ev(duban.EventUrged, "2021-05-01"),
+			ev(duban.EventUrged, "2021-06-01"), ev(duban.EventUrged, "2021-07-01"),
+			ev(duban.EventSubmitted, "2021-11-01"), ev(duban.EventRejected, "2021-11-03"),
 			ev(duban.EventSubmitted, "2021-11-20"), ev(duban.EventCompleted, "2021-11-25")),
 	}
 	tasks[2].Events[0] = extension("2021-12-15", "2022-01-31")
@@ -397,6 +397,25 @@ func TestScoreScaledToFullMark(t *testing.T) {
 		if l.Rule == score.RuleScale {
 			t.Errorf("scaled with nothing due: %s", l.Text)
 		}
+	}
+}
+
+// A return to an earlier approval step is the approvers' matter: the
+// unit loses nothing for it.
+func TestReturnToStepCostsNothing(t *testing.T) {
+	rec := furong()
+	rec.Awards = nil
+	rec.Tasks = []score.Task{task("9.2", "9", duban.KindDeadline, "2021-12-31",
+		ev(duban.EventSubmitted, "2021-11-15"), ev(duban.EventApproved, "2021-11-16"), ev(duban.EventReturned, "2021-11-17"),
+		ev(duban.EventApproved, "2021-11-18"), ev(duban.EventCompleted, "2021-11-19"))}
+	s := compute(t, rules(), rec, "2022-02-28")
+	for _, l := range s.Lines {
+		if l.Rule == score.RuleReturned {
+			t.Errorf("a return between approval steps was deducted: %s %s", l.Points, l.Text)
+		}
+	}
+	if len(s.Lines) == 0 {
+		t.Fatal("no lines")
 	}
 }
 

@@ -102,7 +102,7 @@ func TestScoreRecordsAndRanking(t *testing.T) {
 	// 天心区: reform plan extended to January, done in January; urged once
 	// (an event kind the score counts); the insurance campaign cancelled.
 	applySteps(t, db, "2021/2.1/430103", due,
-		step{kind: score.EventUrged, at: "2021-11-01 10:00", to: duban.StatusAssigned},
+		step{kind: duban.EventUrged, at: "2021-11-01 10:00", to: duban.StatusAssigned},
 		step{kind: duban.EventExtensionGranted, at: "2021-12-15 10:00", to: duban.StatusAssigned, newDue: "2022-01-31"},
 		step{kind: duban.EventSubmitted, at: "2022-01-10 10:00", to: duban.StatusSubmitted},
 		step{kind: duban.EventCompleted, at: "2022-01-12 10:00", to: duban.StatusCompleted})

@@ -48,7 +48,7 @@ func ranking(t *testing.T) (score.Ranking, *plan.Plan) {
 			score.Event{Kind: duban.EventSubmitted, At: day("2021-12-01"), To: duban.StatusSubmitted},
 			score.Event{Kind: duban.EventCompleted, At: day("2021-12-05"), To: duban.StatusCompleted}),
 		mk("430103", "天心区",
-			score.Event{Kind: score.EventUrged, At: day("2021-12-20")},
+			score.Event{Kind: duban.EventUrged, At: day("2021-12-20")},
 			score.Event{Kind: duban.EventSubmitted, At: day("2022-01-10"), To: duban.StatusSubmitted},
 			score.Event{Kind: duban.EventCompleted, At: day("2022-01-12"), To: duban.StatusCompleted}),
 		mk("430104", "岳麓区"),

@@ -171,6 +171,8 @@ func TestHandOverAndDelegate(t *testing.T) {
 	prov.goTo("#/approvals")
 	prov.waitText(trSel(id), "湘乡市")
 	prov.click(trSel(id) + ` button[data-action=approve]`)
+	// Wait for the answer before leaving the page.
+	prov.waitText("#toasts", "已审批通过")
 	prov.goTo("#/tasks/" + url.PathEscape(id))
 	prov.waitText(".timeline", "省计生协审核人（代湘潭市审核人）")
 	prov.waitText(`.chain li[data-step="3"]`, "待审批")
