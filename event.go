@@ -30,6 +30,7 @@ const (
 	EventHandedOver         EventKind = "handed_over"    // a pending step handed to another approver
 	EventSignerAdded        EventKind = "signer_added"   // 加签: a step inserted into the chain
 	EventAssigneeNamed      EventKind = "assignee_named" // the unit named its 承办人
+	EventAmended            EventKind = "amended"        // a plan change (文号) moved the deadline, reminders or evidence note
 	// EventCommented is a mention in a task's discussion: a notice only,
 	// never a timeline event (comments live beside the timeline).
 	EventCommented EventKind = "commented"
@@ -84,6 +85,8 @@ func (k EventKind) Label() string {
 		return "加签"
 	case EventAssigneeNamed:
 		return "指定承办人"
+	case EventAmended:
+		return "计划变更"
 	case EventCommented:
 		return "讨论提及"
 	}
@@ -177,8 +180,11 @@ type Transition struct {
 	Projection Projection `json:"projection"`
 	Notices    []Notice   `json:"notices,omitempty"`
 	// Spec is set on the first transition of an instance the launcher did not
-	// record, so the store can create the row.
+	// record, so the store can create the row, and on a plan change, so the
+	// row holds the spec as changed.
 	Spec *TaskSpec `json:"spec,omitempty"`
+	// Change is the plan change (文号) the transition carried out.
+	Change *ChangeRef `json:"change,omitempty"`
 }
 
 // Clock maps real time to plan ("virtual") time. The zero Clock is the

@@ -39,6 +39,10 @@ const (
 	ActionHandOver         Action = "hand_over"     // 转交 a pending step
 	ActionAddSigner        Action = "add_signer"    // 加签
 	ActionNameAssignee     Action = "name_assignee" // 指定承办人
+	// ActionAmend carries a plan change (文号) to the task: the province's
+	// admins record it once for a template and Duban sends it to each open
+	// instance; nobody takes it on one task.
+	ActionAmend Action = "amend"
 	// ActionUploadEvidence attaches files without reporting (API only).
 	ActionUploadEvidence Action = "upload_evidence"
 )
@@ -112,6 +116,8 @@ type Input struct {
 	Before bool
 	// WithApprovers also tells the unit's approvers (催办).
 	WithApprovers bool
+	// Change is the plan change an amendment carries.
+	Change *PlanChange
 }
 
 // A check passes (nil) or refuses with an application error naming, where
@@ -198,6 +204,8 @@ var lifecycle = map[Action]rule{
 		requestCheck(stepGiven), taskCheck(stepWaiting), whoCheck(byStepApprover), requestCheck(addSignerRequest), checkReasonText,
 		check{task, addedSignerValid}}},
 	ActionNameAssignee: {"指定承办人", official, []check{isOfficial, isOpen, check{task, assigneeValid}}},
+	ActionAmend: {"计划变更", admin, []check{whoCheck(byPlanAdmin), isOpen,
+		requestCheck(changeValid), taskCheck(changeCovers)}},
 }
 
 // actionOrder is the order actions are listed in.
@@ -540,6 +548,13 @@ func byAdminAbove(a Actor, f Facts) *Error {
 	return nil
 }
 
+func byPlanAdmin(a Actor, f Facts) *Error {
+	if !a.Has(RoleAdmin) || !strings.HasPrefix(f.Spec.UnitCode, a.UnitCode) {
+		return Errorf(EFORBIDDEN, "只有管理员可以变更计划")
+	}
+	return nil
+}
+
 func byOfficialToUpload(a Actor, f Facts) *Error {
 	if a.UnitCode != f.Spec.UnitCode || !a.Has(RoleOfficial) {
 		return Errorf(EFORBIDDEN, "只有%s的承办人可以上传佐证材料", f.Spec.UnitName)
@@ -625,6 +640,16 @@ func cancelReason(in Input) *Error {
 	return nil
 }
 
+func changeValid(in Input) *Error {
+	if in.Change == nil {
+		return FieldError("change", "缺少计划变更内容")
+	}
+	if errs := in.Change.Check(); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
 func newDueInRange(in Input) *Error {
 	if !DateInRange(in.NewDue) {
 		return FieldError("new_due", "新的截止日期无效：%s", DateRangeProblem())
@@ -633,6 +658,13 @@ func newDueInRange(in Input) *Error {
 }
 
 // --- the request against the task ---
+
+func changeCovers(f Facts, in Input) *Error {
+	if !in.Change.Covers(*f.Spec) {
+		return Errorf(EINVALID, "计划变更（%s）不适用于此任务", in.Change.DocNo)
+	}
+	return nil
+}
 
 func baseAllowed(f Facts, in Input) *Error {
 	if in.Base != nil && (f.Spec.Ratio == nil || f.Spec.Ratio.Base != 0) {

@@ -195,4 +195,7 @@ type TaskSpec struct {
 	EvidenceNote     string `json:"evidence_note,omitempty"`
 	// NoAddSigner forbids approvers to insert steps (加签).
 	NoAddSigner bool `json:"no_add_signer,omitempty"`
+	// Changes are the plan changes applied to the instance (PlanChange.ID),
+	// at its launch or since.
+	Changes []int64 `json:"changes,omitempty"`
 }

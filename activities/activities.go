@@ -42,6 +42,9 @@ type Store interface {
 type Activities struct {
 	Store   Store
 	Starter Starter
+	// Amender sends plan changes to running workflows; nil: this worker
+	// does not carry out plan changes.
+	Amender Amender
 	// Notifier sends deliveries on email and webhooks; nil sends nothing
 	// (the inbox still has every notice).
 	Notifier Notifier

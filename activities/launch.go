@@ -52,20 +52,26 @@ type PrepareLaunchResult struct {
 	Total int `json:"total"`
 }
 
-// expand returns a plan's instances for a year from the stored plan and the
-// current hierarchy.
-func (a *Activities) expand(ctx context.Context, planID string, year int, only []string) ([]duban.TaskSpec, error) {
+// expand returns a plan's instances for a year from the stored plan, the
+// current hierarchy and the plan changes made so far, and the ids of those
+// whose template was withdrawn (kept in the list, so that offsets into it
+// do not move when a withdrawal is made during a launch).
+func (a *Activities) expand(ctx context.Context, planID string, year int, only []string) ([]duban.TaskSpec, map[string]bool, error) {
 	p, err := a.Store.Plan(ctx, planID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := a.Store.Hierarchy(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	specs, err := plan.Expand(p, h, year)
+	if err != nil {
+		return nil, nil, err
+	}
+	withdrawn, err := a.applyChanges(ctx, planID, year, specs)
 	if err != nil || len(only) == 0 {
-		return specs, err
+		return specs, withdrawn, err
 	}
 	keep := specs[:0]
 	for _, s := range specs {
@@ -73,12 +79,12 @@ func (a *Activities) expand(ctx context.Context, planID string, year int, only [
 			keep = append(keep, s)
 		}
 	}
-	return keep, nil
+	return keep, withdrawn, nil
 }
 
 // PrepareLaunch counts a launch's instances and marks it running.
 func (a *Activities) PrepareLaunch(ctx context.Context, in LaunchBatch) (PrepareLaunchResult, error) {
-	specs, err := a.expand(ctx, in.PlanID, in.Year, in.Templates)
+	specs, _, err := a.expand(ctx, in.PlanID, in.Year, in.Templates)
 	if err != nil {
 		return PrepareLaunchResult{}, err
 	}
@@ -90,7 +96,7 @@ func (a *Activities) PrepareLaunch(ctx context.Context, in LaunchBatch) (Prepare
 // with parallel starters. Both steps are idempotent, so a retried batch
 // starts nothing twice.
 func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatchResult, error) {
-	specs, err := a.expand(ctx, in.PlanID, in.Year, in.Templates)
+	specs, withdrawn, err := a.expand(ctx, in.PlanID, in.Year, in.Templates)
 	if err != nil {
 		return LaunchBatchResult{}, err
 	}
@@ -98,7 +104,10 @@ func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatc
 		return LaunchBatchResult{}, nil
 	}
 	end := min(in.Offset+in.Limit, len(specs))
-	batch := specs[in.Offset:end]
+	batch := slices.DeleteFunc(slices.Clone(specs[in.Offset:end]), func(s duban.TaskSpec) bool { return withdrawn[s.ID] })
+	// A withdrawn template's instances count as there already: nothing is
+	// left to start for them.
+	skipped := end - in.Offset - len(batch)
 	if _, err := a.Store.RecordAssigned(ctx, batch, in.At); err != nil {
 		return LaunchBatchResult{}, fmt.Errorf("record batch at %d: %w", in.Offset, err)
 	}
@@ -122,6 +131,7 @@ func (a *Activities) StartBatch(ctx context.Context, in LaunchBatch) (LaunchBatc
 		ticker = time.NewTicker(time.Second)
 	)
 	defer ticker.Stop()
+	res.Existing = skipped
 	for range workers {
 		wg.Add(1)
 		go func() {

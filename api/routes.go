@@ -88,6 +88,11 @@ func (s *server) routes(app *fiber.App) {
 	auth.Post("/plans/validate", admin, s.validatePlan)
 	auth.Post("/plans", admin, s.importPlan)
 	auth.Post("/plans/:id/launch", admin, s.launchPlan)
+	auth.Get("/plans/:id/versions", s.listPlanVersions)
+	auth.Get("/plans/:id/versions/:version/file", s.planVersionFile)
+	auth.Get("/plans/:id/changes", s.listPlanChanges)
+	auth.Post("/plans/:id/changes", admin, s.createPlanChange)
+	auth.Get("/plans/:id/changes/:change", s.getPlanChange)
 	auth.Get("/launches/:id", admin, s.getLaunch)
 
 	// The year's two ends: drafting a plan from its notice (root admins),

@@ -92,6 +92,43 @@ func (e *Engine) Launch(ctx context.Context, planID string, year int, opts Launc
 	return id, nil
 }
 
+// StartPlanChange starts the workflow that carries a recorded plan change
+// to its instances, or joins the one running. Started again after it
+// finished, it sends only what is still pending (nothing, usually).
+func (e *Engine) StartPlanChange(ctx context.Context, changeID int64) error {
+	if e.TaskQueue == "" {
+		return errors.New("engine: no task queue (temporal.task_queue)")
+	}
+	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       e.WorkflowID(workflows.PlanChangeWorkflowID(changeID)),
+		TaskQueue:                e.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.PlanChangeWorkflow, workflows.PlanChangeInput{ChangeID: changeID})
+	if err != nil {
+		if fault := faultOf(err); fault != nil {
+			return fmt.Errorf("%w: %w", fault, err)
+		}
+		return fmt.Errorf("start plan change %d: %w", changeID, err)
+	}
+	return nil
+}
+
+// WaitPlanChange blocks until the change's workflow ends.
+func (e *Engine) WaitPlanChange(ctx context.Context, changeID int64) (workflows.PlanChangeResult, error) {
+	var res workflows.PlanChangeResult
+	err := e.Client.GetWorkflow(ctx, e.WorkflowID(workflows.PlanChangeWorkflowID(changeID)), "").Get(ctx, &res)
+	return res, err
+}
+
+// Amend sends a plan change to one instance. The Update's id is the
+// change's, and the workflow ignores a change it already carries, so
+// sending it twice changes nothing.
+func (e *Engine) Amend(ctx context.Context, instanceID string, c duban.PlanChange) error {
+	_, err := e.Send(ctx, instanceID, workflows.PlanChangeWorkflowID(c.ID), workflows.Amendment{Change: c})
+	return err
+}
+
 // WaitLaunch blocks until the launch workflow ends and returns its result.
 func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.LaunchResult, error) {
 	var res workflows.LaunchResult

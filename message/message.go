@@ -26,6 +26,7 @@ type Info struct {
 	ToStep     int    // the step a return sent the task back to
 	Person     string // who a step was handed to, or was named 承办人
 	Mentioned  string // a comment's text, for an @mention
+	DocNo      string // the 文号 of the plan change a notice carries out
 }
 
 // Message is a rendered notice.
@@ -128,7 +129,12 @@ func render(kind duban.EventKind, in Info) Message {
 	case duban.EventExtensionRefused:
 		return Message{Title: "不同意延期：" + in.Title, Body: fmt.Sprintf("%s的延期申请未获同意，理由：%s", subject, in.Reason)}
 	case duban.EventCancelled:
+		if in.DocNo != "" {
+			return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s依据%s撤销，理由：%s", subject, in.DocNo, in.Reason)}
+		}
 		return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s已被撤销，理由：%s", subject, in.Reason)}
+	case duban.EventAmended:
+		return Message{Title: "计划变更：" + in.Title, Body: fmt.Sprintf("%s依据%s变更：%s。理由：%s", subject, in.DocNo, in.Note, in.Reason)}
 	case duban.EventUrged:
 		body := fmt.Sprintf("%s收到%s的催办，截止日期 %s，请抓紧办理。", subject, in.Actor, day(in.Due))
 		if in.Note != "" {

@@ -134,6 +134,9 @@ func queueInbox(batch *pgx.Batch, tr duban.Transition, s duban.TaskSpec) {
 		if tr.Person != nil {
 			info.Person = tr.Person.Name
 		}
+		if tr.Change != nil {
+			info.DocNo = tr.Change.DocNo
+		}
 		if kind == duban.EventHandedOver || kind == duban.EventSignerAdded || kind == duban.EventWithdrawn {
 			info.Step = tr.Step
 		}

@@ -7,6 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +67,9 @@ func importPlanTx(ctx context.Context, tx pgx.Tx, p *plan.Plan, source []byte, b
 	if err != nil {
 		return s, "", err
 	}
+	if err := addImportVersion(ctx, tx, p, s, string(source), previous); err != nil {
+		return s, "", err
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM templates WHERE plan_id = $1`, p.ID); err != nil {
 		return s, "", err
 	}
@@ -77,6 +84,77 @@ func importPlanTx(ctx context.Context, tx pgx.Tx, p *plan.Plan, source []byte, b
 			p.ID, st.Template.ID, st.Section.ID, st.Section.Title, st.Template.Title, st.Template.Quote, string(st.Template.Kind), i, spec)
 	}
 	return s, previous, tx.SendBatch(ctx, batch).Close()
+}
+
+// addImportVersion adds a version for an import of the plan's file, saying
+// which templates it added, removed or changed against the templates stored.
+func addImportVersion(ctx context.Context, tx pgx.Tx, p *plan.Plan, s PlanSummary, source, previous string) error {
+	summary := fmt.Sprintf("导入计划（%d 个任务模板）", s.TemplateCount)
+	if previous != "" {
+		rows, err := tx.Query(ctx, `SELECT id, spec FROM templates WHERE plan_id = $1`, p.ID)
+		if err != nil {
+			return err
+		}
+		old := map[string]string{}
+		for rows.Next() {
+			var id string
+			var spec []byte
+			if err := rows.Scan(&id, &spec); err != nil {
+				rows.Close()
+				return err
+			}
+			old[id] = string(spec)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var added, changed []string
+		for _, st := range p.Templates() {
+			spec, err := json.Marshal(st.Template)
+			if err != nil {
+				return err
+			}
+			was, ok := old[st.Template.ID]
+			switch {
+			case !ok:
+				added = append(added, st.Template.ID)
+			case !jsonEqual(was, spec):
+				changed = append(changed, st.Template.ID)
+			}
+			delete(old, st.Template.ID)
+		}
+		summary = importDiff(previous == s.Checksum, added, slices.Sorted(maps.Keys(old)), changed)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO plan_versions (plan_id, version, kind, summary, checksum, yaml, by_name)
+		SELECT $1, coalesce(max(version), 0) + 1, 'import', $2, $3, $4, $5 FROM plan_versions WHERE plan_id = $1`,
+		p.ID, summary, s.Checksum, source, s.ImportedBy)
+	return err
+}
+
+// importDiff says what a new import of a plan's file changed.
+func importDiff(same bool, added, removed, changed []string) string {
+	if same {
+		return "重新导入：文件未变"
+	}
+	var parts []string
+	for _, d := range []struct {
+		label string
+		ids   []string
+	}{{"新增", added}, {"删除", removed}, {"修改", changed}} {
+		if len(d.ids) > 0 {
+			parts = append(parts, d.label+" "+strings.Join(d.ids, "、"))
+		}
+	}
+	if len(parts) == 0 {
+		return "重新导入：任务模板未变（文字或格式有改动）"
+	}
+	return "重新导入：" + strings.Join(parts, "；")
+}
+
+// jsonEqual compares a stored jsonb text with freshly encoded JSON by value.
+func jsonEqual(stored string, fresh []byte) bool {
+	var a, b any
+	return json.Unmarshal([]byte(stored), &a) == nil && json.Unmarshal(fresh, &b) == nil && reflect.DeepEqual(a, b)
 }
 
 // Plans lists the stored plans, newest year first.

@@ -32,6 +32,8 @@ type Event struct {
 	ToStep     int           `json:"to_step,omitempty"`
 	Person     *duban.Person `json:"person,omitempty"`
 	OnBehalfOf *duban.Person `json:"on_behalf_of,omitempty"`
+	// Change is the plan change (文号) the event carried out.
+	Change *duban.ChangeRef `json:"change,omitempty"`
 }
 
 // Timeline returns an instance's events in order.
@@ -52,12 +54,13 @@ func (db *DB) Timeline(ctx context.Context, id string) ([]Event, error) {
 		e.KindLabel = e.Kind.Label()
 		if len(e.Data) > 2 {
 			var d struct {
-				ToStep     int           `json:"to_step"`
-				Person     *duban.Person `json:"person"`
-				OnBehalfOf *duban.Person `json:"on_behalf_of"`
+				ToStep     int              `json:"to_step"`
+				Person     *duban.Person    `json:"person"`
+				OnBehalfOf *duban.Person    `json:"on_behalf_of"`
+				Change     *duban.ChangeRef `json:"change"`
 			}
 			if json.Unmarshal(e.Data, &d) == nil {
-				e.ToStep, e.Person, e.OnBehalfOf = d.ToStep, d.Person, d.OnBehalfOf
+				e.ToStep, e.Person, e.OnBehalfOf, e.Change = d.ToStep, d.Person, d.OnBehalfOf, d.Change
 			}
 		}
 		return e, nil

@@ -127,6 +127,9 @@ func queueEvent(batch *pgx.Batch, tr duban.Transition) error {
 	if ob := tr.Actor.OnBehalfOf; ob != nil {
 		data["on_behalf_of"] = ob.Person()
 	}
+	if tr.Change != nil {
+		data["change"] = tr.Change
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
@@ -207,6 +210,15 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		if tr.Seq > seq {
 			p := tr.Projection
 			queueProjection(batch, tr.InstanceID, p, tr.Seq, tr.At)
+			if rowFound && tr.Spec != nil {
+				// A plan change: the row holds the spec as changed.
+				raw, err := json.Marshal(tr.Spec)
+				if err != nil {
+					return err
+				}
+				batch.Queue(`UPDATE instances SET spec = $2 WHERE id = $1`, tr.InstanceID, raw)
+				spec = *tr.Spec
+			}
 			before := bucketOf(duban.Status(status), overdue)
 			if !rowFound {
 				before = bucket{}

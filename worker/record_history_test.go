@@ -38,6 +38,7 @@ func TestRecordHistory(t *testing.T) {
 	province := addUser(t, s.DB, "hunan-head", "43", duban.RoleApprover)
 	colleagueActor := addUser(t, s.DB, "furong-official2", "430102", duban.RoleOfficial).Actor()
 	head2Actor := addUser(t, s.DB, "furong-head2", "430102", duban.RoleApprover).Actor()
+	adminActor := addUser(t, s.DB, "hunan-admin", "43", duban.RoleAdmin).Actor()
 
 	id := launchReminders(ctx, t, s)
 	upd := func(key string, m workflows.Message) {
@@ -54,6 +55,15 @@ func TestRecordHistory(t *testing.T) {
 	upd("a", workflows.AssigneeChange{Actor: official.Actor(), To: &colleagueActor})
 	upd("x", workflows.ExtensionRequest{Actor: official.Actor(), NewDue: time.Date(2021, 3, 20, 0, 0, 0, 0, duban.Shanghai), Reason: "待常委会审议"})
 	upd("xg", workflows.ExtensionDecision{Actor: city.Actor(), Approve: true})
+	// A plan change (from version 4 on): the deadline, reminders and
+	// evidence note by a 文号, sent twice.
+	newDue := duban.EndOfDay(2021, 4, 30)
+	reminders := []duban.Offset{{Days: 7}}
+	note := "改革方案及审议纪要"
+	change := workflows.Amendment{Change: duban.PlanChange{ID: 1, PlanID: "reminders-test", Year: 2021, TemplateID: "2.1",
+		DocNo: "湘计生协〔2021〕18号", Reason: "统一推迟", NewDue: &newDue, Reminders: &reminders, EvidenceNote: &note, By: adminActor}}
+	upd("am", change)
+	upd("am2", change)
 	upd("s0", workflows.Submission{Actor: official.Actor()})
 	upd("w", workflows.Withdrawal{Actor: official.Actor(), Reason: "附件有误"})
 	upd("s1", workflows.Submission{Actor: official.Actor()})

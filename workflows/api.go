@@ -25,6 +25,7 @@ const (
 	UpdateHandOver         = string(duban.ActionHandOver)
 	UpdateAddSigner        = string(duban.ActionAddSigner)
 	UpdateNameAssignee     = string(duban.ActionNameAssignee)
+	UpdateAmend            = string(duban.ActionAmend)
 	QueryState             = "state"
 )
 
@@ -126,6 +127,9 @@ type TaskState struct {
 	LastUrgedAt time.Time      `json:"last_urged_at,omitempty"`
 	// Assignee is the 承办人 the unit named.
 	Assignee *duban.Person `json:"assignee,omitempty"`
+	// Spec is the task's spec as plan changes left it; nil while it is the
+	// launch's (TaskInput.Spec).
+	Spec *duban.TaskSpec `json:"spec,omitempty"`
 }
 
 // clone copies the state deeply enough that changing the copy's slices in
@@ -139,6 +143,10 @@ func (s TaskState) clone() TaskState {
 	c.Chain = cloneChain(s.Chain)
 	c.Signed = slices.Clone(s.Signed)
 	c.Urged = slices.Clone(s.Urged)
+	if s.Spec != nil {
+		spec := *s.Spec
+		c.Spec = &spec
+	}
 	return c
 }
 
@@ -224,6 +232,13 @@ type AssigneeChange struct {
 	To    *duban.Actor `json:"to,omitempty"`
 }
 
+// Amendment carries a plan change (文号) to the task: a new deadline,
+// reminders or evidence note, or the template withdrawn. A change already
+// applied changes nothing: sending it again is safe.
+type Amendment struct {
+	Change duban.PlanChange `json:"change"`
+}
+
 // ExtensionRequest asks to move the deadline to the end of NewDue's day.
 type ExtensionRequest struct {
 	Actor  duban.Actor `json:"actor"`
@@ -290,6 +305,11 @@ func NewMessage(action duban.Action, actor duban.Actor, in duban.Input) (Message
 		return SignerAddition{Actor: actor, Step: in.Step, Unit: *in.ToUnit, Before: in.Before, Reason: in.Reason}, nil
 	case duban.ActionNameAssignee:
 		return AssigneeChange{Actor: actor, To: in.To}, nil
+	case duban.ActionAmend:
+		if in.Change == nil {
+			return nil, fmt.Errorf("amend without a change")
+		}
+		return Amendment{Change: *in.Change}, nil
 	}
 	return nil, fmt.Errorf("no workflow message for action %q", action)
 }
@@ -342,6 +362,12 @@ func (a SignerAddition) actor() duban.Actor { return a.Actor }
 func (a SignerAddition) input() duban.Input {
 	unit := a.Unit
 	return duban.Input{Step: a.Step, ToUnit: &unit, Before: a.Before, Reason: a.Reason}
+}
+func (Amendment) Action() duban.Action { return duban.ActionAmend }
+func (m Amendment) actor() duban.Actor { return m.Change.By }
+func (m Amendment) input() duban.Input {
+	c := m.Change
+	return duban.Input{Change: &c}
 }
 func (AssigneeChange) Action() duban.Action { return duban.ActionNameAssignee }
 func (c AssigneeChange) actor() duban.Actor { return c.Actor }

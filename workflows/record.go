@@ -145,6 +145,7 @@ func (t *task) commit(ctx workflow.Context, apply func() duban.Transition) error
 	if t.st.Seq == before.Seq+1 {
 		// Nothing else was recorded meanwhile (always so from version 2 on).
 		t.st = before
+		t.useSpec()
 		t.dirty++
 	}
 	workflow.GetLogger(ctx).Error("transition refused by the store; the task's state is left as it was before it",
@@ -168,6 +169,9 @@ func (t *task) handle(ctx workflow.Context, action duban.Action, m Message, appl
 		return t.view(), err
 	}
 	defer t.release()
+	if t.carriedOut(m) {
+		return t.view(), nil
+	}
 	if t.serial {
 		if err := t.validate(action, m); err != nil {
 			return t.view(), err

@@ -50,14 +50,17 @@ type task struct {
 //	3               the everyday actions: urge, withdraw, return to a
 //	                step, hand over, add a signer, sign together, name
 //	                the 承办人 (reminders go to them)
+//	4               plan changes (amend): a 文号 moves the deadline,
+//	                changes reminders or the evidence note, or withdraws
+//	                the task
 //
-// The Updates of version 3 are registered on every run: no history
+// The Updates of versions 3 and 4 are registered on every run: no history
 // recorded before holds one, and each existing handler takes its old path
 // while the state fields they add are empty, so older runs replay
 // unchanged and still gain the new actions.
 const (
 	versionMarker = "release-2"
-	versionLatest = 3
+	versionLatest = 4
 )
 
 // startTask sets up a run: its version, its state (new, or carried over a
@@ -71,6 +74,7 @@ func startTask(ctx workflow.Context, in TaskInput) (*task, error) {
 	t.serial = v >= 2
 	if in.State != nil {
 		t.st = *in.State
+		t.useSpec()
 	} else if err := t.assign(); err != nil {
 		return nil, err
 	}
@@ -132,6 +136,7 @@ func (t *task) registerHandlers() error {
 		register(t, t.handOver),
 		register(t, t.addSigner),
 		register(t, t.nameAssignee),
+		register(t, t.amend),
 	} {
 		if err != nil {
 			return err
@@ -153,9 +158,20 @@ func register[M Message](t *task, apply func(workflow.Context, M) duban.Transiti
 }
 
 // validate asks the lifecycle table about an Update against the state now.
-// Validators read the state and never change it.
+// Validators read the state and never change it. A message the task has
+// already carried out (a plan change sent again) passes, and changes
+// nothing.
 func (t *task) validate(action duban.Action, m Message) error {
+	if t.carriedOut(m) {
+		return nil
+	}
 	return refusal(duban.Validate(action, m.actor(), t.facts(), m.input()))
+}
+
+// carriedOut reports whether m is a plan change the task already carries.
+func (t *task) carriedOut(m Message) bool {
+	am, ok := m.(Amendment)
+	return ok && am.Change.Applied(t.spec)
 }
 
 // facts are what the lifecycle table needs to know of the task now.

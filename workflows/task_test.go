@@ -377,7 +377,7 @@ func TestRejectAndResubmit(t *testing.T) {
 // once the unit no longer holds the task.
 func TestRejectAndResubmitBeforeRelease2(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnGetVersion("release-2", workflow.DefaultVersion, 3).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("release-2", workflow.DefaultVersion, workflows.VersionLatest).Return(workflow.DefaultVersion)
 	spec := countySpec()
 	day := func(m time.Month, dd int) time.Time { return time.Date(2021, m, dd, 10, 0, 0, 0, duban.Shanghai) }
 	h.update(day(5, 10), "submit", workflows.UpdateSubmit, workflows.Submission{Actor: official, Evidence: []duban.Evidence{proof}})

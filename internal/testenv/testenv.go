@@ -124,8 +124,9 @@ func NewStack(t testing.TB) *Stack {
 	tq := "test-" + hex.EncodeToString(b)
 	// Tests share one namespace: a prefix keeps their workflow ids apart.
 	prefix := tq + "/"
-	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}}
-	s := &Stack{DB: db, Client: c, Engine: &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}, TaskQueue: tq, acts: acts, tb: t}
+	eng := &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}
+	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}, Amender: eng}
+	s := &Stack{DB: db, Client: c, Engine: eng, TaskQueue: tq, acts: acts, tb: t}
 	s.StartWorker(t)
 	return s
 }

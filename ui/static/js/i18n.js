@@ -142,7 +142,7 @@ const zh = {
   assigneeTitle: '指定承办人', assigneeBtn: '保存', assigneeNone: '（不指定，本单位承办人均可办理）', assigneeSaved: '承办人已更新。',
   assigneeHint: '到期提醒将发给指定的承办人。',
   modeAll: '会签', modeAny: '或签', signedBy: '已签：{names}', waitingSigners: '待签：{names}', addedBy: '{who}加签：{reason}',
-  returnedToStep: '退回到第 {n} 步', onBehalf: '（代{name}）',
+  returnedToStep: '退回到第 {n} 步', onBehalf: '（代{name}）', changeDocNo: '依据 {doc}',
   commentsTitle: '讨论', commentBody: '发表意见', commentMention: '提及（对方会收到通知）', commentBtn: '发表', commentDelete: '删除',
   commentDeleted: '（已删除）', noComments: '暂无讨论。', commentPosted: '已发表。',
   delegationsTitle: '委托审批', delegationsLead: '外出期间，可委托本单位其他审核人或上一级单位审核人代为审批。',
@@ -279,7 +279,7 @@ const en = {
   assigneeTitle: 'Name the official in charge', assigneeBtn: 'Save', assigneeNone: '(nobody in particular)', assigneeSaved: 'Saved.',
   assigneeHint: 'Reminders go to the person named.',
   modeAll: 'All sign', modeAny: 'Any signs', signedBy: 'Signed: {names}', waitingSigners: 'Waiting: {names}', addedBy: 'Added by {who}: {reason}',
-  returnedToStep: 'Returned to step {n}', onBehalf: ' (for {name})',
+  returnedToStep: 'Returned to step {n}', onBehalf: ' (for {name})', changeDocNo: 'per {doc}',
   commentsTitle: 'Discussion', commentBody: 'Comment', commentMention: 'Mention (they are notified)', commentBtn: 'Post', commentDelete: 'Delete',
   commentDeleted: '(deleted)', noComments: 'No discussion yet.', commentPosted: 'Posted.',
   delegationsTitle: 'Delegations', delegationsLead: 'While away, let another approver of your unit, or of the unit above, decide for you.',
@@ -302,7 +302,7 @@ const enCodes = {
     assigned: 'Assigned', progress: 'Progress', submitted: 'Submitted', approved: 'Approved', rejected: 'Returned', completed: 'Completed',
     reminder: 'Reminder', overdue: 'Overdue', escalated: 'Escalated', sla_reminder: 'Approval reminder', sla_breached: 'Approval late',
     sla_escalated: 'Approval escalated', extension_requested: 'Extension requested', extension_granted: 'Extension granted',
-    extension_refused: 'Extension refused', cancelled: 'Cancelled',
+    extension_refused: 'Extension refused', cancelled: 'Cancelled', amended: 'Plan changed',
   },
 };
 

@@ -178,7 +178,8 @@ function timeline(task) {
         e.on_behalf_of ? t('onBehalf', { name: e.on_behalf_of.name }) : '',
         e.step ? ` · ${t('chainStep', { n: e.step })}` : '',
         e.to_step ? ` → ${t('returnedToStep', { n: e.to_step })}` : '',
-        e.person ? ` · ${e.person.name}` : ''),
+        e.person ? ` · ${e.person.name}` : '',
+        e.change ? h('span', { class: 'tag ev-docno' }, t('changeDocNo', { doc: e.change.doc_no })) : ''),
       e.reason ? h('p', { class: 'ev-reason' }, `${t('reasonLabel')}：${e.reason}`) : null,
       e.note ? h('p', { class: 'ev-note' }, e.note) : null))) : h('p', { class: 'muted' }, t('noTimeline')));
 }

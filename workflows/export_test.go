@@ -1,0 +1,5 @@
+package workflows
+
+// VersionLatest is the task workflow's latest version, for tests that pin
+// an older one.
+const VersionLatest = versionLatest
