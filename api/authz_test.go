@@ -36,7 +36,7 @@ var matrixUser = map[string]string{
 
 // objects is what one cell refers to.
 type objects struct {
-	task, unit, user, note, plan, launch, award string
+	task, unit, user, note, plan, launch, award, change string
 }
 
 const (
@@ -132,8 +132,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, role := range []string{"official", "approver", "supervisor"} {
 		awards[role] = [3]string{changshaAward, yueyangAward, "99999999"}
 	}
+	// A plan change of a template nobody launched: nothing to carry out.
+	matrixNote := "矩阵"
+	pc, _, err := f.stack.DB.RecordPlanChange(ctx, duban.PlanChange{PlanID: "hunan-2021", Year: 2021, TemplateID: "5.3", DocNo: "矩阵〔2021〕1号",
+		Reason: "矩阵", EvidenceNote: &matrixNote, By: f.user("hunan-admin").Actor()})
+	require.NoError(t, err)
 	for role, cells := range objs {
 		for i := range cells {
+			cells[i].change = fmt.Sprint(pc.ID)
 			cells[i].award = awards[role][i]
 			cells[i].plan, cells[i].launch = "hunan-2021", launch
 			if i == none {
@@ -233,6 +239,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "launch progress", method: "GET", path: func(o objects) string { return "/api/v1/launches/" + o.launch }, want: everyone(cell{403, -1, 403})},
 		{name: "plan launch", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/launch" }, body: js(`{}`),
 			want: everyone(cell{403, -1, 403})},
+		// Plan changes and versions: everyone reads them (the province's
+		// circulars); only the root's admins record one.
+		{name: "plan changes", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/changes" }, want: everyone(planCell)},
+		{name: "plan change", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/changes/" + o.change },
+			want: everyone(planCell)},
+		{name: "plan change record", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/changes" },
+			body: js(`{"template_id":"2.1","doc_no":"矩阵","reason":"矩阵","new_due":"2022-01-31"}`), want: everyone(cell{403, -1, 403})},
+		{name: "plan versions", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/versions" }, want: everyone(planCell)},
+		{name: "plan version file", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/versions/1/file" },
+			want: everyone(planCell)},
 	}
 	cells := 0
 	for _, e := range endpoints {
