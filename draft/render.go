@@ -223,6 +223,9 @@ func responsibleLabel(r plan.Responsible) string {
 }
 
 func dueLabel(t plan.Template) string {
+	if t.Kind == duban.KindRecurring && t.Due.Every == plan.PeriodFestivals {
+		return "每逢" + strings.Join(t.Due.Festivals, "、")
+	}
 	if t.Kind == duban.KindRecurring {
 		return "每" + periodNoun(t.Due.Every)
 	}

@@ -139,6 +139,20 @@ func Expand(p *Plan, h *org.Hierarchy, year int) ([]duban.TaskSpec, error) {
 				out = append(out, base)
 				continue
 			}
+			if t.Due.Every == PeriodFestivals {
+				dues, err := FestivalDues(t.Due, p.Year, year)
+				if err != nil {
+					return nil, fmt.Errorf("template %s: %w", t.ID, err)
+				}
+				for _, fd := range dues {
+					spec := base
+					spec.ID = InstanceID(year, t.ID, u.Code, fd.Name)
+					spec.Period = fd.Name
+					spec.Due = fd.Due
+					out = append(out, spec)
+				}
+				continue
+			}
 			labels, ends := Periods(t.Due.Every, year)
 			for i, label := range labels {
 				spec := base

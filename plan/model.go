@@ -99,10 +99,14 @@ const (
 	PeriodMonth   Period = "month"
 	PeriodQuarter Period = "quarter"
 	PeriodHalf    Period = "half"
+	// PeriodFestivals: once before each named festival (春节, 端午节, 中秋节 …),
+	// whose dates move from year to year; see Due.Festivals.
+	PeriodFestivals Period = "festivals"
 )
 
 // Due is a template's due rule: a date (deadline, count, ratio, event), or a
-// period for recurring templates, due at each period's end plus Grace.
+// period for recurring templates, due at each period's end plus Grace, or
+// (every: festivals) Lead before each of the named Festivals.
 type Due struct {
 	Date  Date     `yaml:"date,omitempty" json:"date,omitempty"`
 	Every Period   `yaml:"every,omitempty" json:"every,omitempty"`
@@ -110,6 +114,15 @@ type Due struct {
 	Basis DueBasis `yaml:"basis" json:"basis"`
 	// Note explains the rule in the plan author's words (shown to users).
 	Note string `yaml:"note,omitempty" json:"note,omitempty"`
+
+	// Festivals names the festivals of an every: festivals rule (names as
+	// calendar.Festivals gives them); each is one period, labelled with its
+	// name. Each festival is the first one on or after From (1 January of
+	// the plan year when unset), so a plan issued after 春节 can name the next
+	// one; an instance is due Lead before its festival (0d: on the day).
+	Festivals []string `yaml:"festivals,omitempty" json:"festivals,omitempty"`
+	Lead      Offset   `yaml:"lead,omitempty" json:"lead,omitempty"`
+	From      Date     `yaml:"from,omitempty" json:"from,omitempty"`
 }
 
 // Ratio is a share of child units to cover, e.g. num 1, den 3, of village.

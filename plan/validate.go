@@ -24,7 +24,7 @@ var responsibleLevels = []duban.Level{duban.LevelProvince, duban.LevelCity, duba
 
 var relatives = []Relative{RelSelf, RelParent, RelCity, RelProvince}
 
-var periods = []Period{PeriodMonth, PeriodQuarter, PeriodHalf}
+var periods = []Period{PeriodMonth, PeriodQuarter, PeriodHalf, PeriodFestivals}
 
 // validator checks the meaning of a decoded plan. Errors go through the
 // decoder, which knows where each field path is and which values already
@@ -327,6 +327,7 @@ func (v *validator) ratio(rp string, r Ratio, levels []responsibleLevel) {
 
 func (v *validator) due(dp string, t Template) {
 	d := t.Due
+	v.festivalDue(dp, t)
 	switch {
 	case d.Basis == "":
 		v.report(dp+".basis", "缺少日期依据 basis（stated 或 year_end）")

@@ -383,7 +383,7 @@ func TestPlansAndAudit(t *testing.T) {
 	adm.uploadPaths("#plan-upload input[type=file]", shipped)
 	adm.click("#plan-validate")
 	adm.waitText(".plan-result", "计划有效：hunan-2021")
-	adm.waitText(".plan-result", "6951")
+	adm.waitText(".plan-result", "10103")
 
 	// Launch one template (岳阳市's reform pilot: one task) and watch it.
 	adm.waitJS("the templates to choose from", `document.querySelector('#plan-launch input[value="2.4"]')`)
