@@ -105,8 +105,8 @@ func (c PlanChange) Check() []*Error {
 		add("units", "单位过多（最多 %d 个）", MaxChangeUnits)
 	}
 	for i, u := range c.Units {
-		if u == "" || HasControl(u) || len(u) > 20 {
-			add(fmt.Sprintf("units[%d]", i), "单位代码无效")
+		if u == "" || TextProblem(u, MaxNameLength, false) != "" {
+			add(fmt.Sprintf("units[%d]", i), "单位代码或名称无效")
 		}
 	}
 	changes := 0

@@ -92,6 +92,9 @@ func (s *server) createPlanChange(c *fiber.Ctx) error {
 	if errs := ch.Check(); len(errs) > 0 {
 		return invalidChange(errs)
 	}
+	if ch.Units, err = s.unitCodes(ctx, ch.Units); err != nil {
+		return err
+	}
 	if err := s.checkChangeTargets(ctx, ch); err != nil {
 		return err
 	}
@@ -108,7 +111,51 @@ func (s *server) createPlanChange(c *fiber.Ctx) error {
 	if !created {
 		status = fiber.StatusOK
 	}
-	return c.Status(status).JSON(row)
+	rows, err := s.nameChangeUnits(ctx, []store.PlanChangeRow{row})
+	if err != nil {
+		return err
+	}
+	return c.Status(status).JSON(rows[0])
+}
+
+// unitCodes reads the units of a change: each a code, or a unit's exact
+// name when only one unit bears it (城关镇 does not name one unit: its code
+// must be given).
+func (s *server) unitCodes(ctx context.Context, entries []string) ([]string, error) {
+	if len(entries) == 0 {
+		return entries, nil
+	}
+	h, err := s.units.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]string{}
+	for _, u := range h.All() {
+		byName[u.Name] = append(byName[u.Name], u.Code)
+	}
+	var errs []input.FieldError
+	out := make([]string, 0, len(entries))
+	for i, e := range entries {
+		field := "units[" + strconv.Itoa(i) + "]"
+		if _, ok := h.Get(e); ok {
+			out = append(out, e)
+			continue
+		}
+		switch codes := byName[e]; len(codes) {
+		case 1:
+			if !slices.Contains(out, codes[0]) {
+				out = append(out, codes[0])
+			}
+		case 0:
+			errs = append(errs, input.FieldError{Field: field, Message: "没有名称或代码为“" + truncateRunes(e, 20) + "”的单位"})
+		default:
+			errs = append(errs, input.FieldError{Field: field, Message: "有 " + strconv.Itoa(len(codes)) + " 个单位名为“" + e + "”，请填写单位代码（" + strings.Join(codes[:min(len(codes), 5)], "、") + "…）"})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, input.Invalid("计划变更内容有误", errs...)
+	}
+	return out, nil
 }
 
 // checkChangeTargets checks a change against the plan: its year is one the
@@ -146,6 +193,27 @@ func (s *server) checkChangeTargets(ctx context.Context, ch duban.PlanChange) er
 	return nil
 }
 
+// nameChangeUnits fills in the names of the changes' units.
+func (s *server) nameChangeUnits(ctx context.Context, rows []store.PlanChangeRow) ([]store.PlanChangeRow, error) {
+	if rows == nil {
+		return []store.PlanChangeRow{}, nil
+	}
+	h, err := s.units.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		for _, code := range rows[i].Units {
+			name := code
+			if u, ok := h.Get(code); ok {
+				name = u.Name
+			}
+			rows[i].UnitNames = append(rows[i].UnitNames, name)
+		}
+	}
+	return rows, nil
+}
+
 // planChangeID reads the :change parameter.
 func planChangeID(c *fiber.Ctx) (string, int64, error) {
 	planID, _ := url.PathUnescape(c.Params("id"))
@@ -171,8 +239,8 @@ func (s *server) listPlanChanges(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []store.PlanChangeRow{}
+	if rows, err = s.nameChangeUnits(c.UserContext(), rows); err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"items": rows})
 }
@@ -192,6 +260,11 @@ func (s *server) getPlanChange(c *fiber.Ctx) error {
 	if row.PlanID != planID {
 		return notFound("计划变更")
 	}
+	named, err := s.nameChangeUnits(ctx, []store.PlanChangeRow{row})
+	if err != nil {
+		return err
+	}
+	row = named[0]
 	var problems []duban.ChangeItem
 	for _, st := range []string{"failed", "skipped"} {
 		items, err := s.DB.ChangeItems(ctx, id, st, 200)

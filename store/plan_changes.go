@@ -24,6 +24,8 @@ type PlanChangeRow struct {
 	Failed     int        `json:"failed"`
 	Pending    int        `json:"pending"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// UnitNames are the names of Units (filled by the API).
+	UnitNames []string `json:"unit_names,omitempty"`
 }
 
 const planChangeColumns = `id, plan_id, year, template_id, doc_no, reason, units, new_due, reminders, evidence_note, withdraw,

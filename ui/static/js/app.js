@@ -16,6 +16,7 @@ import * as boardPage from './pages/board.js';
 import * as notificationsPage from './pages/notifications.js';
 import * as auditPage from './pages/audit.js';
 import * as plansPage from './pages/plans.js';
+import * as planChangesPage from './pages/plan-changes.js';
 import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
 
@@ -45,6 +46,7 @@ const routes = [
   { re: /^\/notifications$/, page: notificationsPage },
   { re: /^\/audit$/, page: auditPage, allow: (u) => hasPerm(u, 'audit') },
   { re: /^\/plans$/, page: plansPage, allow: (u) => hasPerm(u, 'plans') },
+  { re: /^\/plans\/([^/]+)\/changes$/, page: planChangesPage, allow: (u) => hasPerm(u, 'plans') },
   { re: /^\/scores(?:\/(\d+))?$/, page: scoresPage, allow: (u) => hasPerm(u, 'board') },
   { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
 ];

@@ -36,7 +36,8 @@ function plansTable(plans, launched) {
       cell(t('colTemplates'), String(p.template_count)),
       cell(t('colSource'), p.source || ''),
       cell(t('colImported'), `${fmtDateTime(p.imported_at)} · ${p.imported_by || ''}`),
-      cell(t('launchedYears'), years || '—')));
+      cell(t('launchedYears'), years || '—',
+        h('a', { class: 'btn btn-sm block', href: `#/plans/${encodeURIComponent(p.id)}/changes`, 'data-action': 'changes' }, t('planChanges')))));
   }
   return root;
 }
