@@ -31,6 +31,7 @@ const (
 	EventSignerAdded        EventKind = "signer_added"   // 加签: a step inserted into the chain
 	EventAssigneeNamed      EventKind = "assignee_named" // the unit named its 承办人
 	EventAmended            EventKind = "amended"        // a plan change (文号) moved the deadline, reminders or evidence note
+	EventUnitMoved          EventKind = "unit_moved"     // the task's unit merged into another, which holds it now
 	// EventCommented is a mention in a task's discussion: a notice only,
 	// never a timeline event (comments live beside the timeline).
 	EventCommented EventKind = "commented"
@@ -87,6 +88,8 @@ func (k EventKind) Label() string {
 		return "指定承办人"
 	case EventAmended:
 		return "计划变更"
+	case EventUnitMoved:
+		return "单位合并"
 	case EventCommented:
 		return "讨论提及"
 	}

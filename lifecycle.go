@@ -43,6 +43,9 @@ const (
 	// admins record it once for a template and Duban sends it to each open
 	// instance; nobody takes it on one task.
 	ActionAmend Action = "amend"
+	// ActionMoveUnit moves a task to the unit its unit merged into (单位合并);
+	// Duban sends it to each open task of the merged unit.
+	ActionMoveUnit Action = "move_unit"
 	// ActionUploadEvidence attaches files without reporting (API only).
 	ActionUploadEvidence Action = "upload_evidence"
 )
@@ -118,6 +121,8 @@ type Input struct {
 	WithApprovers bool
 	// Change is the plan change an amendment carries.
 	Change *PlanChange
+	// From is the merged unit a task moves from; ToUnit the unit it joined.
+	From string
 }
 
 // A check passes (nil) or refuses with an application error naming, where
@@ -206,6 +211,8 @@ var lifecycle = map[Action]rule{
 	ActionNameAssignee: {"指定承办人", official, []check{isOfficial, isOpen, check{task, assigneeValid}}},
 	ActionAmend: {"计划变更", admin, []check{whoCheck(byPlanAdmin), isOpen,
 		requestCheck(changeValid), taskCheck(changeCovers)}},
+	ActionMoveUnit: {"单位合并", admin, []check{whoCheck(byMergingAdmin), isOpen,
+		requestCheck(moveTarget), checkReasonText, taskCheck(movesFromTaskUnit)}},
 }
 
 // actionOrder is the order actions are listed in.
@@ -555,6 +562,13 @@ func byPlanAdmin(a Actor, f Facts) *Error {
 	return nil
 }
 
+func byMergingAdmin(a Actor, f Facts) *Error {
+	if !a.Has(RoleAdmin) || !strings.HasPrefix(f.Spec.UnitCode, a.UnitCode) || a.UnitCode == f.Spec.UnitCode {
+		return Errorf(EFORBIDDEN, "只有上级单位的管理员可以合并单位")
+	}
+	return nil
+}
+
 func byOfficialToUpload(a Actor, f Facts) *Error {
 	if a.UnitCode != f.Spec.UnitCode || !a.Has(RoleOfficial) {
 		return Errorf(EFORBIDDEN, "只有%s的承办人可以上传佐证材料", f.Spec.UnitName)
@@ -658,6 +672,20 @@ func newDueInRange(in Input) *Error {
 }
 
 // --- the request against the task ---
+
+func moveTarget(in Input) *Error {
+	if in.From == "" || in.ToUnit == nil || in.ToUnit.Unit == "" || in.ToUnit.Unit == in.From {
+		return FieldError("into", "请选择合并到的单位")
+	}
+	return nil
+}
+
+func movesFromTaskUnit(f Facts, in Input) *Error {
+	if f.Spec.UnitCode != in.From {
+		return Errorf(EINVALID, "此任务不属于被合并的单位")
+	}
+	return nil
+}
 
 func changeCovers(f Facts, in Input) *Error {
 	if !in.Change.Covers(*f.Spec) {

@@ -42,9 +42,10 @@ type Store interface {
 type Activities struct {
 	Store   Store
 	Starter Starter
-	// Amender sends plan changes to running workflows; nil: this worker
-	// does not carry out plan changes.
+	// Amender sends plan changes to running workflows, and Mover moves a
+	// merged unit's tasks; nil: this worker does neither.
 	Amender Amender
+	Mover   Mover
 	// Notifier sends deliveries on email and webhooks; nil sends nothing
 	// (the inbox still has every notice).
 	Notifier Notifier

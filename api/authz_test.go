@@ -239,6 +239,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "launch progress", method: "GET", path: func(o objects) string { return "/api/v1/launches/" + o.launch }, want: everyone(cell{403, -1, 403})},
 		{name: "plan launch", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/launch" }, body: js(`{}`),
 			want: everyone(cell{403, -1, 403})},
+		// A unit's merge: an admin merges a unit below their own (here a
+		// county of the admin's city, which has townships: refused after
+		// authorization); a unit never merged has no merge to show.
+		{name: "unit merge", method: "POST", path: func(o objects) string { return "/api/v1/units/" + o.unit + "02/merge" },
+			body: js(`{"into":"0","reason":"矩阵"}`), want: only(cell{422, 404, 404}, "admin")},
+		{name: "unit merge state", method: "GET", path: func(o objects) string { return "/api/v1/units/" + o.unit + "02/merge" },
+			want: only(cell{404, 404, 404}, "admin")},
 		// Plan changes and versions: everyone reads them (the province's
 		// circulars); only the root's admins record one.
 		{name: "plan changes", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/changes" }, want: everyone(planCell)},

@@ -113,6 +113,8 @@ func (s *server) routes(app *fiber.App) {
 	auth.Get("/units/:code", s.getUnit)
 	auth.Post("/units", admin, s.createUnit)
 	auth.Patch("/units/:code", admin, s.updateUnit)
+	auth.Post("/units/:code/merge", admin, s.mergeUnit)
+	auth.Get("/units/:code/merge", admin, s.getUnitMerge)
 
 	auth.Get("/users", admin, s.listUsers)
 	auth.Post("/users", admin, s.createUser)

@@ -373,7 +373,7 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 	for _, f := range files {
 		d.Evidence = append(d.Evidence, evidenceView{Evidence: f, URL: "/api/v1/tasks/" + url.PathEscape(in.ID) + "/evidence/" + f.SHA256})
 	}
-	d.Chain, d.Decisions = s.chainCard(in, timeline)
+	d.Chain, d.Decisions = s.chainCard(ctx, in, timeline)
 	if d.Extension != nil {
 		decider := d.ExtensionUnit
 		d.Extension.Decider = &decider
@@ -386,7 +386,15 @@ func (s *server) taskDetail(ctx context.Context, p *principal, in store.Instance
 // decisions made: the chain of the current round (decisions after the
 // latest submission; a return to an earlier step undoes the decisions from
 // that step on).
-func (s *server) chainCard(in store.Instance, timeline []store.Event) ([]chainStep, []decisionView) {
+func (s *server) chainCard(ctx context.Context, in store.Instance, timeline []store.Event) ([]chainStep, []decisionView) {
+	// Units are named as they are called now (a unit renamed since the
+	// launch keeps its code).
+	name := func(code, was string) string {
+		if n := s.unitName(ctx, code); n != code {
+			return n
+		}
+		return was
+	}
 	decisions := []decisionView{}
 	round := map[int]store.Event{}
 	returnedTo := map[int]int{}
@@ -417,11 +425,11 @@ func (s *server) chainCard(in store.Instance, timeline []store.Event) ([]chainSt
 	}
 	var out []chainStep
 	for i, st := range in.ApprovalChain() {
-		step := chainStep{Step: i + 1, Unit: unitRef{Code: st.Unit, Name: st.UnitName}, SLA: st.SLA, State: "pending", ReturnedTo: returnedTo[i+1]}
+		step := chainStep{Step: i + 1, Unit: unitRef{Code: st.Unit, Name: name(st.Unit, st.UnitName)}, SLA: st.SLA, State: "pending", ReturnedTo: returnedTo[i+1]}
 		if len(st.Signers) > 0 {
 			step.Mode, step.ModeLabel = string(st.Mode), st.Mode.Label()
 			for _, sg := range st.Signers {
-				step.Signers = append(step.Signers, unitRef{Code: sg.Unit, Name: sg.UnitName})
+				step.Signers = append(step.Signers, unitRef{Code: sg.Unit, Name: name(sg.Unit, sg.UnitName)})
 			}
 		}
 		if st.Assignee != nil {

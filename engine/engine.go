@@ -129,6 +129,44 @@ func (e *Engine) Amend(ctx context.Context, instanceID string, c duban.PlanChang
 	return err
 }
 
+// MoveTask hands a merged unit's task to the unit it joined; sending it
+// again changes nothing.
+func (e *Engine) MoveTask(ctx context.Context, instanceID, from string, to duban.Signer, reason string, actor duban.Actor) error {
+	_, err := e.Send(ctx, instanceID, "unit-merge/"+from, workflows.UnitMove{Actor: actor, From: from, To: to, Reason: reason})
+	return err
+}
+
+// CancelTask cancels a task with the reason; key is the Update's id.
+func (e *Engine) CancelTask(ctx context.Context, instanceID, key, reason string, actor duban.Actor) error {
+	_, err := e.Send(ctx, instanceID, key, workflows.Cancellation{Actor: actor, Reason: reason})
+	return err
+}
+
+// StartUnitMerge starts (or joins) the workflow that moves a merged unit's
+// open tasks to the unit it joined.
+func (e *Engine) StartUnitMerge(ctx context.Context, in workflows.UnitMergeInput) error {
+	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       e.WorkflowID("unit-merge/" + in.From),
+		TaskQueue:                e.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.UnitMergeWorkflow, in)
+	if err != nil {
+		if fault := faultOf(err); fault != nil {
+			return fmt.Errorf("%w: %w", fault, err)
+		}
+		return fmt.Errorf("start unit merge %s: %w", in.From, err)
+	}
+	return nil
+}
+
+// WaitUnitMerge blocks until the merge of from's tasks ends.
+func (e *Engine) WaitUnitMerge(ctx context.Context, from string) (workflows.UnitMergeResult, error) {
+	var res workflows.UnitMergeResult
+	err := e.Client.GetWorkflow(ctx, e.WorkflowID("unit-merge/"+from), "").Get(ctx, &res)
+	return res, err
+}
+
 // WaitLaunch blocks until the launch workflow ends and returns its result.
 func (e *Engine) WaitLaunch(ctx context.Context, launchID string) (workflows.LaunchResult, error) {
 	var res workflows.LaunchResult

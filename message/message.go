@@ -133,6 +133,8 @@ func render(kind duban.EventKind, in Info) Message {
 			return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s依据%s撤销，理由：%s", subject, in.DocNo, in.Reason)}
 		}
 		return Message{Title: "任务撤销：" + in.Title, Body: fmt.Sprintf("%s已被撤销，理由：%s", subject, in.Reason)}
+	case duban.EventUnitMoved:
+		return Message{Title: "单位合并：" + in.Title, Body: fmt.Sprintf("%s因单位合并转由本单位办理：%s", subject, in.Reason)}
 	case duban.EventAmended:
 		return Message{Title: "计划变更：" + in.Title, Body: fmt.Sprintf("%s依据%s变更：%s。理由：%s", subject, in.DocNo, in.Note, in.Reason)}
 	case duban.EventUrged:

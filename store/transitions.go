@@ -210,21 +210,26 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		if tr.Seq > seq {
 			p := tr.Projection
 			queueProjection(batch, tr.InstanceID, p, tr.Seq, tr.At)
-			if rowFound && tr.Spec != nil {
-				// A plan change: the row holds the spec as changed.
-				raw, err := json.Marshal(tr.Spec)
-				if err != nil {
-					return err
-				}
-				batch.Queue(`UPDATE instances SET spec = $2 WHERE id = $1`, tr.InstanceID, raw)
-				spec = *tr.Spec
-			}
 			before := bucketOf(duban.Status(status), overdue)
 			if !rowFound {
 				before = bucket{}
 			}
+			after := bucketOf(p.Status, p.OverdueSince != nil)
 			deltas := map[rollupKey]bucket{}
-			addDelta(deltas, spec.PlanID, spec.Year, spec.UnitCode, bucketOf(p.Status, p.OverdueSince != nil).minus(before))
+			if rowFound && tr.Spec != nil {
+				// A plan change or a unit's merge: the row holds the spec
+				// as changed, and a task that moved to another unit
+				// counts there from now on.
+				if err := queueSpec(batch, tr.InstanceID, *tr.Spec, spec.UnitCode); err != nil {
+					return err
+				}
+				if tr.Spec.UnitCode != spec.UnitCode {
+					addDelta(deltas, spec.PlanID, spec.Year, spec.UnitCode, bucket{}.minus(before))
+					before = bucket{}
+				}
+				spec = *tr.Spec
+			}
+			addDelta(deltas, spec.PlanID, spec.Year, spec.UnitCode, after.minus(before))
 			queueRollups(batch, deltas)
 		}
 		queueInbox(batch, tr, spec)
@@ -247,6 +252,25 @@ func (db *DB) ApplyTransition(ctx context.Context, tr duban.Transition) (bool, e
 		return false, fmt.Errorf("apply transition %s#%d: %w", tr.InstanceID, tr.Seq, refusedContent(err))
 	}
 	return fresh, nil
+}
+
+// queueSpec writes the spec a transition carries onto the instance's row,
+// and, when its unit changed (a merge), the unit columns too.
+func queueSpec(batch *pgx.Batch, id string, s duban.TaskSpec, unitBefore string) error {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if s.UnitCode == unitBefore {
+		// The unit's name is the row's: a rename since the launch is not
+		// undone by the workflow's older copy.
+		batch.Queue(`UPDATE instances SET spec = jsonb_set($2::jsonb, '{unit_name}', to_jsonb(unit_name)) WHERE id = $1`, id, raw)
+		return nil
+	}
+	city, county, township := ancestorCols(s.UnitCode)
+	batch.Queue(`UPDATE instances SET spec = $2, unit_code = $3, unit_name = $4, unit_level = $5, city = $6, county = $7, township = $8
+		WHERE id = $1`, id, raw, s.UnitCode, s.UnitName, string(s.UnitLevel), city, county, township)
+	return nil
 }
 
 // waitingUnits are the units the projection's step waits on (older

@@ -35,6 +35,7 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.SnapshotWorkflow, workflow.RegisterOptions{Name: "SnapshotWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: "ReconcileWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.PlanChangeWorkflow, workflow.RegisterOptions{Name: "PlanChangeWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.UnitMergeWorkflow, workflow.RegisterOptions{Name: "UnitMergeWorkflow"})
 	r.RegisterActivity(acts)
 }
 

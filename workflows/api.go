@@ -26,6 +26,7 @@ const (
 	UpdateAddSigner        = string(duban.ActionAddSigner)
 	UpdateNameAssignee     = string(duban.ActionNameAssignee)
 	UpdateAmend            = string(duban.ActionAmend)
+	UpdateMoveUnit         = string(duban.ActionMoveUnit)
 	QueryState             = "state"
 )
 
@@ -239,6 +240,15 @@ type Amendment struct {
 	Change duban.PlanChange `json:"change"`
 }
 
+// UnitMove moves the task of a unit merged into another to the unit it
+// joined (单位合并). A task no longer the merged unit's changes no more.
+type UnitMove struct {
+	Actor  duban.Actor  `json:"actor"`
+	From   string       `json:"from"`
+	To     duban.Signer `json:"to"`
+	Reason string       `json:"reason,omitempty"`
+}
+
 // ExtensionRequest asks to move the deadline to the end of NewDue's day.
 type ExtensionRequest struct {
 	Actor  duban.Actor `json:"actor"`
@@ -305,6 +315,11 @@ func NewMessage(action duban.Action, actor duban.Actor, in duban.Input) (Message
 		return SignerAddition{Actor: actor, Step: in.Step, Unit: *in.ToUnit, Before: in.Before, Reason: in.Reason}, nil
 	case duban.ActionNameAssignee:
 		return AssigneeChange{Actor: actor, To: in.To}, nil
+	case duban.ActionMoveUnit:
+		if in.ToUnit == nil {
+			return nil, fmt.Errorf("move_unit without a unit")
+		}
+		return UnitMove{Actor: actor, From: in.From, To: *in.ToUnit, Reason: in.Reason}, nil
 	case duban.ActionAmend:
 		if in.Change == nil {
 			return nil, fmt.Errorf("amend without a change")
@@ -368,6 +383,12 @@ func (m Amendment) actor() duban.Actor { return m.Change.By }
 func (m Amendment) input() duban.Input {
 	c := m.Change
 	return duban.Input{Change: &c}
+}
+func (UnitMove) Action() duban.Action { return duban.ActionMoveUnit }
+func (m UnitMove) actor() duban.Actor { return m.Actor }
+func (m UnitMove) input() duban.Input {
+	to := m.To
+	return duban.Input{From: m.From, ToUnit: &to, Reason: m.Reason}
 }
 func (AssigneeChange) Action() duban.Action { return duban.ActionNameAssignee }
 func (c AssigneeChange) actor() duban.Actor { return c.Actor }

@@ -76,3 +76,26 @@ func PlanChangeWorkflow(ctx workflow.Context, in PlanChangeInput) (PlanChangeRes
 	}
 	return res, workflow.ExecuteActivity(ctx, a.FinishPlanChange, in.ChangeID).Get(ctx, nil)
 }
+
+// UnitMergeInput and UnitMergeResult are the merge's (see
+// activities.MoveUnitTasks).
+type (
+	UnitMergeInput  = activities.UnitMergeInput
+	UnitMergeResult = activities.UnitMergeResult
+)
+
+// UnitMergeWorkflow moves the open tasks of a unit merged into another to
+// the unit it joined (or cancels those the joined unit has too). The
+// activity is idempotent, so it is retried until Temporal and the database
+// answer.
+func UnitMergeWorkflow(ctx workflow.Context, in UnitMergeInput) (UnitMergeResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrNoChanges}},
+	})
+	var res UnitMergeResult
+	err := workflow.ExecuteActivity(ctx, a.MoveUnitTasks, in).Get(ctx, &res)
+	return res, err
+}

@@ -320,6 +320,22 @@ func (t *task) amend(ctx workflow.Context, m Amendment) duban.Transition {
 	return tr
 }
 
+// moveUnit hands the task of a merged unit to the unit it joined: the spec
+// (and the chain, if it is the task's own) names the new unit wherever it
+// named the merged one, and the new unit's officials are told.
+func (t *task) moveUnit(_ workflow.Context, m UnitMove) duban.Transition {
+	spec := t.spec
+	spec.MoveUnit(m.From, m.To)
+	t.st.Spec = &spec
+	t.spec = spec
+	if t.st.Chain != nil {
+		moved := false
+		t.st.Chain = duban.MoveUnitInChain(t.st.Chain, m.From, m.To, &moved)
+	}
+	return duban.Transition{Kind: duban.EventUnitMoved, Actor: m.Actor, From: t.st.Status, To: t.st.Status, Reason: m.Reason,
+		Spec: &spec, Notices: []duban.Notice{{Kind: duban.EventUnitMoved, Recipients: t.officials()}}}
+}
+
 // useSpec makes the spec the state holds (as plan changes left it) the
 // task's, or the launch's when no change was applied.
 func (t *task) useSpec() {

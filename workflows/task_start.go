@@ -52,7 +52,8 @@ type task struct {
 //	                the 承办人 (reminders go to them)
 //	4               plan changes (amend): a 文号 moves the deadline,
 //	                changes reminders or the evidence note, or withdraws
-//	                the task
+//	                the task; a merged unit's task moves to the unit it
+//	                joined (move_unit)
 //
 // The Updates of versions 3 and 4 are registered on every run: no history
 // recorded before holds one, and each existing handler takes its old path
@@ -137,6 +138,7 @@ func (t *task) registerHandlers() error {
 		register(t, t.addSigner),
 		register(t, t.nameAssignee),
 		register(t, t.amend),
+		register(t, t.moveUnit),
 	} {
 		if err != nil {
 			return err
@@ -168,10 +170,19 @@ func (t *task) validate(action duban.Action, m Message) error {
 	return refusal(duban.Validate(action, m.actor(), t.facts(), m.input()))
 }
 
-// carriedOut reports whether m is a plan change the task already carries.
+// settler is a message that may have been carried out already (a plan
+// change, a unit's merge): sent again, it changes nothing.
+type settler interface {
+	settledIn(spec duban.TaskSpec) bool
+}
+
+func (m Amendment) settledIn(spec duban.TaskSpec) bool { return m.Change.Applied(spec) }
+func (m UnitMove) settledIn(spec duban.TaskSpec) bool  { return spec.UnitCode != m.From }
+
+// carriedOut reports whether m was carried out already.
 func (t *task) carriedOut(m Message) bool {
-	am, ok := m.(Amendment)
-	return ok && am.Change.Applied(t.spec)
+	s, ok := m.(settler)
+	return ok && s.settledIn(t.spec)
 }
 
 // facts are what the lifecycle table needs to know of the task now.

@@ -228,6 +228,7 @@ func NewActivities(cfg config.Config, db *store.DB, c client.Client) *activities
 		Starter:  worker.Starter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, IDPrefix: cfg.Temporal.WorkflowIDPrefix, SearchAttributes: cfg.Temporal.SearchAttributes},
 		Notifier: newNotifier(cfg, db),
 		Amender:  NewEngine(cfg, c),
+		Mover:    NewEngine(cfg, c),
 	}
 }
 

@@ -125,7 +125,7 @@ func NewStack(t testing.TB) *Stack {
 	// Tests share one namespace: a prefix keeps their workflow ids apart.
 	prefix := tq + "/"
 	eng := &engine.Engine{Client: c, TaskQueue: tq, IDPrefix: prefix}
-	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}, Amender: eng}
+	acts := &activities.Activities{Store: db, Starter: worker.Starter{Client: c, TaskQueue: tq, IDPrefix: prefix, SearchAttributes: true}, Amender: eng, Mover: eng}
 	s := &Stack{DB: db, Client: c, Engine: eng, TaskQueue: tq, acts: acts, tb: t}
 	s.StartWorker(t)
 	return s

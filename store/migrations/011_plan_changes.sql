@@ -60,3 +60,7 @@ CREATE TABLE plan_versions (
 -- Plans imported before this migration start their history with what they are.
 INSERT INTO plan_versions (plan_id, version, kind, summary, checksum, yaml, by_name, at)
 SELECT id, 1, 'import', '导入计划（' || template_count || ' 个任务模板）', checksum, yaml, imported_by, imported_at FROM plans;
+
+-- A unit merged into another (乡镇合并) leaves the hierarchy; its row stays,
+-- naming the unit it joined, for the tasks and audit rows that name it.
+ALTER TABLE units ADD COLUMN merged_into text REFERENCES units (code);
