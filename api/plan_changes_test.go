@@ -46,7 +46,7 @@ func waitChange(t *testing.T, f *fixture, id float64) map[string]any {
 // the new deadline and show the 文号; the same change recorded again (one
 // after the other, or twice at once) changes nothing more.
 func TestPlanChangeMovesADeadline(t *testing.T) {
-	f := getFixture(t)
+	f := isolatedFixture(t)
 	ctx := context.Background()
 	launchTemplates(t, f, "2.2")
 	open := countRows(t, f.stack.DB, `SELECT count(*) FROM instances WHERE template_id = '2.2' AND status IN ('assigned', 'in_progress', 'submitted')`)
@@ -157,7 +157,7 @@ func TestPlanChangeMovesADeadline(t *testing.T) {
 // cancels their open instances with the reason and the 文号; the others
 // go on.
 func TestPlanChangeWithdrawsForSomeUnits(t *testing.T) {
-	f := getFixture(t)
+	f := isolatedFixture(t)
 	launchTemplates(t, f, "3.4")
 	req := map[string]any{"year": 2021, "template_id": "3.4", "doc_no": "湘计生协〔2021〕21号", "reason": "两市已纳入国家试点，不再单独建设",
 		"units": []string{"4302", "4303"}, "withdraw": true}
@@ -187,7 +187,7 @@ func TestPlanChangeWithdrawsForSomeUnits(t *testing.T) {
 // TestPlanChangeRefusesBadInput: each bad request names what is wrong and
 // stores nothing.
 func TestPlanChangeRefusesBadInput(t *testing.T) {
-	f := getFixture(t)
+	f := isolatedFixture(t)
 	before := countRows(t, f.stack.DB, `SELECT count(*) FROM plan_changes`)
 	base := func(mod map[string]any) map[string]any {
 		m := map[string]any{"year": 2021, "template_id": "2.1", "doc_no": "湘计生协〔2021〕99号", "reason": "测试", "new_due": "2022-03-31"}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/api/input"
-	"github.com/duban-dev/duban/workflows"
 )
 
 // 单位合并: a township (or any unit without units below it) merges into a
@@ -95,9 +94,8 @@ func (s *server) startMerge(c *fiber.Ctx, p *principal, from string, req unitMer
 	if err != nil {
 		return err
 	}
-	in := workflows.UnitMergeInput{From: from, Into: duban.Signer{Unit: req.Into, UnitName: s.unitName(ctx, req.Into)},
-		Reason: strings.TrimSpace(req.Reason), Actor: p.actor()}
-	if err := s.Engine.StartUnitMerge(ctx, in); err != nil {
+	into := duban.Signer{Unit: req.Into, UnitName: s.unitName(ctx, req.Into)}
+	if err := s.Engine.StartUnitMerge(ctx, from, into, strings.TrimSpace(req.Reason), p.actor()); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"code": from, "into": req.Into, "open_tasks": len(open)})

@@ -56,7 +56,7 @@ sections:
 // is cancelled, 朝阳街街道 having its own; its people move; it leaves the
 // hierarchy; the counters agree with a recount. A rename reaches the rows.
 func TestUnitMergeAndRename(t *testing.T) {
-	f := getFixture(t)
+	f := isolatedFixture(t)
 	ctx := context.Background()
 	h, err := f.stack.DB.Hierarchy(ctx)
 	require.NoError(t, err)

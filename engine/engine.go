@@ -143,8 +143,9 @@ func (e *Engine) CancelTask(ctx context.Context, instanceID, key, reason string,
 }
 
 // StartUnitMerge starts (or joins) the workflow that moves a merged unit's
-// open tasks to the unit it joined.
-func (e *Engine) StartUnitMerge(ctx context.Context, in workflows.UnitMergeInput) error {
+// open tasks to the unit it joined, for the reason actor gave.
+func (e *Engine) StartUnitMerge(ctx context.Context, from string, into duban.Signer, reason string, actor duban.Actor) error {
+	in := workflows.UnitMergeInput{From: from, Into: into, Reason: reason, Actor: actor}
 	_, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       e.WorkflowID("unit-merge/" + in.From),
 		TaskQueue:                e.TaskQueue,

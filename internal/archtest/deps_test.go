@@ -50,6 +50,7 @@ var graph = map[string][]string{
 	"notify/providertest":  {},
 	"deploy/httpcheck":     {},
 	"internal/gendoc":      {},
+	"internal/pdftext":     {}, // reads the text back out of generated PDFs, for tests
 	"api/input":            {"duban"},
 	"calendar":             {"duban"},
 	"org":                  {"duban"},
@@ -72,7 +73,7 @@ var graph = map[string][]string{
 	"reconcile": {"duban", "engine", "store"},
 
 	// HTTP.
-	"api": {"duban", "api/input", "blob", "engine", "org", "password", "plan", "store"},
+	"api": {"duban", "api/input", "blob", "draft", "engine", "org", "password", "plan", "score", "score/report", "store"},
 
 	// Wiring: the production binary, then the dev kit and the tests' stack.
 	"internal/cli": {"duban", "activities", "api", "blob", "config", "draft", "engine", "message", "notify", "org",
