@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/duban-dev/duban"
 )
@@ -104,7 +105,14 @@ func (db *DB) SetPrefs(ctx context.Context, p duban.NotifyPrefs) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO notification_prefs (user_id, email, email_kinds, webhook, webhook_kinds, mobile,
+	return upsertPrefs(ctx, db.Pool, p)
+}
+
+// upsertPrefs writes a person's preferences row whole.
+func upsertPrefs(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, p duban.NotifyPrefs) error {
+	_, err := q.Exec(ctx, `INSERT INTO notification_prefs (user_id, email, email_kinds, webhook, webhook_kinds, mobile,
 			digest, digest_hour, quiet_start, quiet_end, dingtalk_userid, dingtalk_kinds, wecom_userid, wecom_kinds, sms, sms_kinds, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
 		ON CONFLICT (user_id) DO UPDATE SET email = $2, email_kinds = $3, webhook = $4, webhook_kinds = $5, mobile = $6,
@@ -128,16 +136,8 @@ func (db *DB) SetPrefsAs(ctx context.Context, p duban.NotifyPrefs, actor duban.A
 		if err != nil {
 			return translate(err, fmt.Sprintf("用户 %d", p.UserID))
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO notification_prefs (user_id, email, email_kinds, webhook, webhook_kinds, mobile,
-				digest, digest_hour, quiet_start, quiet_end, dingtalk_userid, dingtalk_kinds, wecom_userid, wecom_kinds, sms, sms_kinds, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
-			ON CONFLICT (user_id) DO UPDATE SET email = $2, email_kinds = $3, webhook = $4, webhook_kinds = $5, mobile = $6,
-				digest = $7, digest_hour = $8, quiet_start = $9, quiet_end = $10, dingtalk_userid = $11, dingtalk_kinds = $12,
-				wecom_userid = $13, wecom_kinds = $14, sms = $15, sms_kinds = $16, updated_at = now()`,
-			p.UserID, p.Email, kindStrings(p.EmailKinds), p.Webhook, kindStrings(p.WebhookKinds), p.Mobile,
-			p.Digest, p.DigestHour, p.QuietStart, p.QuietEnd,
-			p.DingTalkUserID, kindStrings(p.DingTalkKinds), p.WeComUserID, kindStrings(p.WeComKinds), p.SMS, kindStrings(p.SMSKinds)); err != nil {
-			return translate(err, fmt.Sprintf("用户 %d 的通知设置", p.UserID))
+		if err := upsertPrefs(ctx, tx, p); err != nil {
+			return err
 		}
 		return auditTx(ctx, tx, actor, "user.settings", before.UnitCode, "",
 			map[string]any{"user_id": p.UserID, "username": before.Username, "changed": prefsChanged(before.Prefs, p)})

@@ -3,7 +3,8 @@
 // notice uses, the daily digest and quiet hours. Channels the server has
 // not configured are shown, greyed out, as unavailable.
 // Calls: GET /me/settings, PUT /me/settings.
-import { api } from '../api.js';
+import { api, session } from '../api.js';
+import { hasPerm } from '../state.js';
 import { lang } from '../i18n.js';
 import { h, field, pageHeader, showFormError, clearErrors, busy, toast, announce, put } from '../dom.js';
 
@@ -17,6 +18,7 @@ const L = {
     on: '开', off: '关', digestHour: '汇总时间', quietStart: '免打扰开始', quietEnd: '免打扰结束', dflt: '系统默认（{v}）',
     hour: '{h}:00', effective: '当前生效：{digest}；免打扰 {quiet}', effDigestOn: '每天 {h}:00 汇总非紧急通知',
     effDigestOff: '逐条发送', quietNone: '无', save: '保存设置', saved: '设置已保存', unavailableNote: '以下渠道本系统尚未配置，暂不可用：',
+    deliveries: '查看本单位及下级单位的投递记录',
   },
   en: {
     title: 'Settings', lead: 'Where notices go besides the inbox, and when. Urgent notices (urges) ignore quiet hours and the digest.',
@@ -27,6 +29,7 @@ const L = {
     on: 'On', off: 'Off', digestHour: 'Digest at', quietStart: 'Quiet from', quietEnd: 'Quiet until', dflt: 'Default ({v})',
     hour: '{h}:00', effective: 'Now in force: {digest}; quiet hours {quiet}', effDigestOn: 'a digest of non-urgent notices at {h}:00',
     effDigestOff: 'one by one', quietNone: 'none', save: 'Save settings', saved: 'Settings saved', unavailableNote: 'Not configured on this server:',
+    deliveries: 'Deliveries to the people of your units',
   },
 };
 const tr = (k, vars = {}) => (lang() === 'en' ? L.en : L.zh)[k].replace(/\{(\w+)\}/g, (_, x) => String(vars[x] ?? ''));
@@ -34,7 +37,14 @@ const hh = (n) => tr('hour', { h: String(n).padStart(2, '0') });
 
 export async function render(main) {
   const s = await api('/me/settings');
-  put(main, pageHeader(tr('title'), tr('lead')), form(s, main));
+  put(main, header(), form(s, main));
+}
+
+// header is the page's title, and for admins the way to 投递记录 (on a
+// phone the bottom bar has no room for it).
+function header() {
+  const link = hasPerm(session.user, 'deliveries') ? h('a', { class: 'btn', href: '#/deliveries', id: 'settings-deliveries' }, tr('deliveries')) : null;
+  return pageHeader(tr('title'), tr('lead'), link);
 }
 
 function form(s, main) {
@@ -112,7 +122,7 @@ function form(s, main) {
       try {
         const saved = await api('/me/settings', { method: 'PUT', json: body });
         clearErrors(f);
-        put(main, pageHeader(tr('title'), tr('lead')), form(saved, main));
+        put(main, header(), form(saved, main));
         const st = document.getElementById('settings-status');
         if (st) st.textContent = tr('saved');
         toast(tr('saved'), 'info');
