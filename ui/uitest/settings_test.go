@@ -161,9 +161,12 @@ func TestAnAdminRetriesAFailedDelivery(t *testing.T) {
 	if rep, err := d.DeliverDue(ctx, time.Now(), time.Minute, nil); err != nil || rep.Sent < 1 {
 		t.Fatalf("the tick after the retry sent nothing: %+v %v", rep, err)
 	}
-	msgs := catcher.Wait(1, 10*time.Second)
-	if len(msgs) != 1 || !strings.Contains(strings.Join(msgs[0].To, ","), "yuelu@example.org") {
-		t.Fatalf("the mail server got %d messages", len(msgs))
+	got := false
+	for _, m := range catcher.Wait(1, 10*time.Second) {
+		got = got || strings.Contains(strings.Join(m.To, ","), "yuelu@example.org")
+	}
+	if !got {
+		t.Fatal("the retried email did not reach the mail server")
 	}
 	adm.goTo("#/deliveries?user=" + official.Username)
 	adm.waitText("table.deliveries tbody", "已发送")
