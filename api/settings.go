@@ -84,24 +84,15 @@ type policyView struct {
 
 // settingsView is a person's own notification settings.
 type settingsView struct {
-	// Email is where notices by email go ("" none); AccountEmail is the
-	// account's address, used while the person names no other.
-	Email          string `json:"email"`
-	AccountEmail   string `json:"account_email"`
-	Mobile         string `json:"mobile"`
-	DingTalkUserID string `json:"dingtalk_userid"`
-	WeComUserID    string `json:"wecom_userid"`
-	Webhook        string `json:"webhook"`
-	// Kinds lists, for each kind of notice, the channels it goes to besides
-	// the inbox (only channels this deployment offers).
-	Kinds map[duban.EventKind][]string `json:"kinds"`
-	// Digest, DigestHour, QuietStart, QuietEnd are the person's own
-	// choices; null takes the deployment's default (Effective says what
-	// applies).
-	Digest     *bool `json:"digest"`
-	DigestHour *int  `json:"digest_hour"`
-	QuietStart *int  `json:"quiet_start"`
-	QuietEnd   *int  `json:"quiet_end"`
+	// The settings themselves, as PUT takes them: Kinds lists, for each
+	// kind of notice, the channels besides the inbox that reach the person
+	// (only channels this deployment offers); Digest, DigestHour,
+	// QuietStart, QuietEnd null take the deployment's default (Effective
+	// says what applies).
+	settingsRequest
+	// AccountEmail is the account's address, used while the person names
+	// no other.
+	AccountEmail string `json:"account_email"`
 
 	Effective   policyView    `json:"effective"`
 	Defaults    policyView    `json:"defaults"`
@@ -117,9 +108,9 @@ func chosen(kinds []duban.EventKind, k duban.EventKind) bool {
 
 func (s *server) settingsOf(r duban.Recipient) settingsView {
 	p, n := r.Prefs, s.Notify
-	v := settingsView{Email: r.EmailAddress(), AccountEmail: r.Email, Mobile: p.Mobile, DingTalkUserID: p.DingTalkUserID,
+	v := settingsView{settingsRequest: settingsRequest{Email: r.EmailAddress(), Mobile: p.Mobile, DingTalkUserID: p.DingTalkUserID,
 		WeComUserID: p.WeComUserID, Webhook: p.Webhook, Kinds: map[duban.EventKind][]string{},
-		Digest: p.Digest, DigestHour: p.DigestHour, QuietStart: p.QuietStart, QuietEnd: p.QuietEnd, Webhooks: n.Webhooks}
+		Digest: p.Digest, DigestHour: p.DigestHour, QuietStart: p.QuietStart, QuietEnd: p.QuietEnd}, AccountEmail: r.Email, Webhooks: n.Webhooks}
 	if v.Webhooks == nil {
 		v.Webhooks = []string{}
 	}
@@ -187,7 +178,8 @@ func (s *server) getSettings(c *fiber.Ctx) error {
 }
 
 // settingsRequest is the whole of a person's settings, as GET returns
-// them (the read-only parts left out).
+// them (the read-only parts left out). Email is where notices by email go
+// ("" none).
 type settingsRequest struct {
 	Email          string                       `json:"email"`
 	Mobile         string                       `json:"mobile"`
