@@ -52,6 +52,8 @@ type Activities struct {
 	// Reconciler, when set, compares the store with the workflows for the
 	// scheduled reconciliation.
 	Reconciler Reconciler
+	// Pruner, when set, deletes old rows for the scheduled retention.
+	Pruner Pruner
 	// Refused, when set, is told of every transition the store refused for
 	// good, for operators: the worker logs it and counts it in a metric.
 	Refused func(tr duban.Transition, err error)

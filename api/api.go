@@ -54,6 +54,9 @@ type Deps struct {
 	// Now is real time; tests move it. time.Now when nil.
 	Now    func() time.Time
 	Limits Limits
+	// Notify is what the notification configuration offers: the settings
+	// page shows the channels it has not configured as unavailable.
+	Notify NotifySetup
 }
 
 // Limits tunes sign-in, sizes and timeouts; zero fields take the defaults.

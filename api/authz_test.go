@@ -152,6 +152,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		objs[role] = cells
 	}
 
+	// A delivery to each in-scope and out-of-scope user of the admin (sent:
+	// retrying it changes nothing).
+	deliveryOf := map[string]string{}
+	for _, name := range []string{"yueyanglou-official", "furong-official"} {
+		deliveryOf[fmt.Sprint(f.user(name).ID)] = deliveryTo(t, f, name, "2021/2.1/430102", "sent")
+	}
+	delivery := func(o objects) string {
+		if id, ok := deliveryOf[o.user]; ok {
+			return id
+		}
+		return "99999999"
+	}
+
 	task := func(rest ...string) func(o objects) string {
 		return func(o objects) string { return taskPath(o.task, rest...) }
 	}
@@ -256,6 +269,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "plan versions", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/versions" }, want: everyone(planCell)},
 		{name: "plan version file", method: "GET", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/versions/1/file" },
 			want: everyone(planCell)},
+		// Notification settings are one's own; the delivery log is the
+		// admins', of the people of their units.
+		{name: "deliveries of a person", method: "GET", path: func(o objects) string { return "/api/v1/deliveries?user=" + o.user },
+			want: only(ok404, "admin")},
+		{name: "deliveries of a task", method: "GET", path: func(o objects) string { return "/api/v1/deliveries?task=" + url.QueryEscape(o.task) },
+			want: only(ok404, "admin")},
+		{name: "delivery retry", method: "POST", path: func(o objects) string { return "/api/v1/deliveries/" + delivery(o) + "/retry" },
+			want: only(ok404, "admin")},
 	}
 	cells := 0
 	for _, e := range endpoints {
@@ -333,6 +354,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/drafts/import", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		{"GET", "/api/v1/scores", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
 		{"GET", "/api/v1/trends", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
+		{"GET", "/api/v1/me/settings", nil, map[string]int{"official": 200, "approver": 200, "supervisor": 200, "admin": 200}},
+		{"PUT", "/api/v1/me/settings", rawJSON(`{"digest_hour":99}`), map[string]int{"official": 422, "approver": 422, "supervisor": 422, "admin": 422}},
+		{"GET", "/api/v1/deliveries", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
 	}
 	for _, e := range noObject {
 		for _, role := range matrixRoles {

@@ -181,7 +181,10 @@ func setup(templates []string) (*fixture, error) {
 	}
 	f.deps = api.Deps{DB: s.DB, Engine: s.Engine, Blobs: blobs, Clock: f.clock, JWTKey: jwtKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}}
+		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000},
+		// Email, one work group and DingTalk are configured; WeCom and SMS are not.
+		Notify: api.NotifySetup{Email: true, Webhooks: []string{"督办工作群"}, DingTalk: true,
+			DigestRoles: []duban.Role{duban.RoleApprover, duban.RoleSupervisor}, DigestHour: 8, QuietStart: 22, QuietEnd: 7}}
 	f.metrics = prometheus.NewRegistry()
 	withMetrics := f.deps
 	withMetrics.Registry = f.metrics

@@ -61,7 +61,7 @@ func (s *server) meOf(c *fiber.Ctx, u store.User) (meView, error) {
 		m.Permissions = append(m.Permissions, "board", "audit")
 	}
 	if p.has(duban.RoleAdmin) {
-		m.Permissions = append(m.Permissions, "users", "units", "tasks.cancel")
+		m.Permissions = append(m.Permissions, "users", "units", "tasks.cancel", "deliveries")
 		if len(u.UnitCode) == duban.LevelProvince.CodeLength() {
 			m.Permissions = append(m.Permissions, "plans")
 		}

@@ -121,6 +121,13 @@ func (s *server) routes(app *fiber.App) {
 	auth.Get("/users/:id", admin, s.getUser)
 	auth.Patch("/users/:id", admin, s.updateUser)
 
+	// Notification settings (everyone's own) and the delivery log (admins,
+	// within their units).
+	auth.Get("/me/settings", s.getSettings)
+	auth.Put("/me/settings", s.putSettings)
+	auth.Get("/deliveries", admin, s.listDeliveries)
+	auth.Post("/deliveries/:id/retry", admin, s.retryDelivery)
+
 	// An unknown path falls through to fiber's 404, which the error handler
 	// turns into a problem document; the UI never answers under /api.
 	if s.Static != nil {

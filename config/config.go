@@ -48,6 +48,31 @@ type Config struct {
 	Reconcile Reconcile `yaml:"reconcile"`
 	// Notify configures delivery beyond the in-app inbox (docs/notifications.md).
 	Notify Notify `yaml:"notify"`
+	// Retention schedules the deletion of old rows (duban prune) in the worker.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention is how long rows that are only kept for a while stay: read
+// inbox rows, finished deliveries, ended sign-in sessions. Audit rows and
+// timelines are never deleted. A zero age keeps that kind for ever.
+type Retention struct {
+	// Interval is how often the worker prunes (RetentionWorkflow); 0 turns
+	// the schedule off (duban prune still runs by hand). Audit rows and
+	// timelines are never deleted.
+	Interval time.Duration `yaml:"interval" env:"DUBAN_RETENTION_INTERVAL"`
+	// InboxReadAge: inbox rows read longer ago than this are deleted (unread
+	// ones stay); 0 keeps them.
+	InboxReadAge time.Duration `yaml:"inbox_read_age" env:"DUBAN_RETENTION_INBOX_READ_AGE"`
+	// DeliveryAge: deliveries sent, failed for good, skipped or digested,
+	// last touched longer ago than this, are deleted (waiting ones stay); 0
+	// keeps them.
+	DeliveryAge time.Duration `yaml:"delivery_age" env:"DUBAN_RETENTION_DELIVERY_AGE"`
+	// SessionAge: sign-in sessions expired or revoked longer ago than this
+	// are deleted with their refresh tokens; 0 keeps them.
+	SessionAge time.Duration `yaml:"session_age" env:"DUBAN_RETENTION_SESSION_AGE"`
+	// Batch is how many rows one DELETE statement removes (each statement
+	// is its own short transaction).
+	Batch int `yaml:"batch" env:"DUBAN_RETENTION_BATCH"`
 }
 
 // Notify configures email, work-chat webhooks, digests and quiet hours.
@@ -210,6 +235,7 @@ func Default() Config {
 		DatabaseMaxConns: 16,
 		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16, UpdateTimeout: 10 * time.Second},
 		Reconcile:        Reconcile{Interval: 24 * time.Hour},
+		Retention:        Retention{Interval: 24 * time.Hour, InboxReadAge: 180 * 24 * time.Hour, DeliveryAge: 90 * 24 * time.Hour, SessionAge: 30 * 24 * time.Hour, Batch: 10_000},
 		Notify: Notify{
 			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
 			MaxAttempts:  8,
@@ -272,6 +298,18 @@ func (c Config) Validate() error {
 	}
 	if t := c.Notify.TickInterval; t <= 0 || time.Hour%t != 0 {
 		bad("DUBAN_NOTIFY_TICK_INTERVAL", "%s: want a duration that divides an hour, such as 15m", t)
+	}
+	for _, a := range []struct {
+		env string
+		d   time.Duration
+	}{{"DUBAN_RETENTION_INTERVAL", c.Retention.Interval}, {"DUBAN_RETENTION_INBOX_READ_AGE", c.Retention.InboxReadAge},
+		{"DUBAN_RETENTION_DELIVERY_AGE", c.Retention.DeliveryAge}, {"DUBAN_RETENTION_SESSION_AGE", c.Retention.SessionAge}} {
+		if a.d < 0 {
+			bad(a.env, "%s: want 0 (off) or a positive duration such as 4320h", a.d)
+		}
+	}
+	if b := c.Retention.Batch; b < 1 || b > 1_000_000 {
+		bad("DUBAN_RETENTION_BATCH", "%d: want 1 to 1000000", b)
 	}
 	if t := c.Notify.SMTP.Timeout; t <= 0 {
 		bad("DUBAN_SMTP_TIMEOUT", "%s: want a positive duration such as 30s", t)

@@ -18,7 +18,7 @@ import (
 func (d *Draft) Plan() *plan.Plan {
 	p := &plan.Plan{ID: d.PlanID, Year: d.Year, Title: d.Title, Source: d.Source}
 	if d.base != nil {
-		p.Defaults, p.Chains, p.Ladders = d.base.Defaults, d.base.Chains, d.base.Ladders
+		p.Defaults, p.Chains, p.Ladders, p.Zones = d.base.Defaults, d.base.Chains, d.base.Ladders, d.base.Zones
 	}
 	for _, s := range d.Sections {
 		sec := plan.Section{ID: s.ID, Title: s.Title}
@@ -78,10 +78,11 @@ func writePlanBody(b *bytes.Buffer, p *plan.Plan, comments func(section, templat
 		Year     int                              `yaml:"year"`
 		Title    string                           `yaml:"title"`
 		Source   string                           `yaml:"source"`
+		Zones    plan.Zones                       `yaml:"zones,omitempty"`
 		Defaults plan.Defaults                    `yaml:"defaults"`
 		Chains   map[string][]plan.ApprovalStep   `yaml:"chains"`
 		Ladders  map[string][]plan.EscalationStep `yaml:"ladders"`
-	}{p.ID, p.Year, p.Title, p.Source, p.Defaults, p.Chains, p.Ladders}
+	}{p.ID, p.Year, p.Title, p.Source, p.Zones, p.Defaults, p.Chains, p.Ladders}
 	out, err := yaml.Marshal(head)
 	if err != nil {
 		return fmt.Errorf("render plan header: %w", err)

@@ -86,7 +86,7 @@ type Rendered struct {
 func (r Review) Render(base *plan.Plan) (*Rendered, error) {
 	p := &plan.Plan{ID: r.PlanID, Year: r.Year, Title: r.Title, Source: r.Source}
 	if base != nil {
-		p.Defaults, p.Chains, p.Ladders = base.Defaults, base.Chains, base.Ladders
+		p.Defaults, p.Chains, p.Ladders, p.Zones = base.Defaults, base.Chains, base.Ladders, base.Zones
 	}
 	out := &Rendered{Plan: p}
 	for si, s := range r.Sections {

@@ -25,6 +25,13 @@ type Unit struct {
 	ParentCode string      `json:"parent_code,omitempty"`
 }
 
+// IsZone reports whether a code is a development or management zone
+// (经济技术开发区、高新区、管理区、示范区): a county-level code whose fifth
+// digit is 7 (43xx7x), as the national division codes number them.
+func IsZone(code string) bool {
+	return len(code) == duban.LevelCounty.CodeLength() && code[4] == '7'
+}
+
 // Hierarchy is an immutable tree of units, indexed by code.
 type Hierarchy struct {
 	units    map[string]*Unit

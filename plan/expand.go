@@ -124,7 +124,7 @@ func Expand(p *Plan, h *org.Hierarchy, year int) ([]duban.TaskSpec, error) {
 	var out []duban.TaskSpec
 	for _, st := range p.Templates() {
 		t := st.Template
-		units, err := responsibleUnits(h, t.Responsible)
+		units, err := responsibleUnits(h, t.Responsible, p.Zones)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", t.ID, err)
 		}
@@ -166,11 +166,17 @@ func Expand(p *Plan, h *org.Hierarchy, year int) ([]duban.TaskSpec, error) {
 	return out, nil
 }
 
-func responsibleUnits(h *org.Hierarchy, r Responsible) ([]org.Unit, error) {
+// responsibleUnits are a template's units: every unit of its levels (less
+// the development and management zones, when the plan excludes them from
+// county tasks), then the units it names.
+func responsibleUnits(h *org.Hierarchy, r Responsible, zones Zones) ([]org.Unit, error) {
 	var units []org.Unit
 	seen := map[string]bool{}
 	for _, l := range r.Levels {
 		for _, u := range h.AtLevel(l) {
+			if l == duban.LevelCounty && !zones.Includes() && org.IsZone(u.Code) {
+				continue
+			}
 			if !seen[u.Code] {
 				seen[u.Code] = true
 				units = append(units, u)

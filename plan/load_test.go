@@ -182,6 +182,8 @@ func TestParseRules(t *testing.T) {
 		{"plan id", "plan: test-2021", "plan: -test", "plan", "计划编号"},
 		{"year range", "year: 2021", "year: 1999", "year", "1999"},
 		{"missing source", "source: 测试文件", "", "source", "缺少来源文件"},
+		{"zones", "source: 测试文件", "source: 测试文件\nzones: sometimes", "zones", `zones "sometimes" 无效：应为 include`},
+		{"zones not text", "source: 测试文件", "source: 测试文件\nzones: [include]", "zones", "应为文本"},
 		{"approver", "- {approver: self, sla: 10wd}", "- {approver: boss, sla: 10wd}", "chains.province-self[0].approver", `"boss"`},
 		{"sla zero", "- {approver: self, sla: 10wd}", "- {approver: self, sla: 0d}", "chains.province-self[0].sla", "必须大于 0"},
 		{"sla missing", "- {approver: self, sla: 10wd}", "- {approver: self}", "chains.province-self[0].sla", "缺少审批时限"},

@@ -13,6 +13,12 @@ type Plan struct {
 	Year   int    `yaml:"year" json:"year"`
 	Title  string `yaml:"title" json:"title"`
 	Source string `yaml:"source" json:"source"` // the document it encodes
+	// Zones says whether development and management zones (开发区、管理区:
+	// county-level units coded 43xx7x, see org.IsZone) take the tasks a
+	// template gives to every county (responsible levels: [county]):
+	// "include" or "exclude". Empty means include, as before the field
+	// existed. A zone a template names in its units is always included.
+	Zones Zones `yaml:"zones,omitempty" json:"zones,omitempty"`
 
 	Defaults Defaults `yaml:"defaults" json:"defaults"`
 	// Chains are named approval chains, referred to by templates per level.
@@ -26,6 +32,18 @@ type Plan struct {
 	// scores nothing.
 	Scoring *Scoring `yaml:"scoring,omitempty" json:"scoring,omitempty"`
 }
+
+// Zones is a plan's rule for development and management zones.
+type Zones string
+
+// The values of zones.
+const (
+	ZonesInclude Zones = "include" // zones take county tasks like any county
+	ZonesExclude Zones = "exclude" // county tasks skip the zones
+)
+
+// Includes reports whether zones take county tasks (the default).
+func (z Zones) Includes() bool { return z != ZonesExclude }
 
 // Defaults apply to every template that does not say otherwise.
 type Defaults struct {

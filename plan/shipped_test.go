@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/org"
 	"github.com/duban-dev/duban/plan"
 )
 
@@ -473,5 +475,63 @@ func TestShippedReadingsRestored(t *testing.T) {
 	}
 	if tm := findTemplate(t, p, "6.2"); !strings.Contains(tm.Quote, "探索总结农村儿童早期发展服务经验和模式") {
 		t.Errorf("6.2 quotes %q", tm.Quote)
+	}
+}
+
+// The shipped plan says the development and management zones take county
+// tasks; a plan that excludes them gives them none, and their townships
+// and a template naming a zone keep theirs.
+func TestZonesTakeCountyTasksOnlyWhenThePlanSaysSo(t *testing.T) {
+	p, src, err := plan.Shipped("hunan-2021")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Zones != plan.ZonesInclude {
+		t.Fatalf("the shipped plan says zones: %q, want include", p.Zones)
+	}
+	zonesIn := func(p *plan.Plan, template string) (all, zones int) {
+		t.Helper()
+		specs, err := plan.Expand(p, org.Hunan(), 2021)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range specs {
+			if s.TemplateID == template {
+				all++
+				if org.IsZone(s.UnitCode) {
+					zones++
+				}
+			}
+		}
+		return all, zones
+	}
+	if all, zones := zonesIn(p, "9.1"); all != 134 || zones != 12 {
+		t.Errorf("include: 9.1 has %d instances, %d of them zones; want 134 and 12", all, zones)
+	}
+	excluded, err := plan.Parse("exclude.yaml", bytes.Replace(src, []byte("\nzones: include\n"), []byte("\nzones: exclude\n"), 1), org.Hunan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all, zones := zonesIn(excluded, "9.1"); all != 122 || zones != 0 {
+		t.Errorf("exclude: 9.1 has %d instances, %d of them zones; want 122 and 0", all, zones)
+	}
+	// 2.4 names Yueyang (a city) by code: unaffected; township tasks under
+	// a zone stay with their townships.
+	if all, _ := zonesIn(excluded, "2.4"); all != 1 {
+		t.Errorf("exclude: 2.4 (named unit) has %d instances, want 1", all)
+	}
+	incl, _ := zonesIn(p, "2.9")
+	excl, _ := zonesIn(excluded, "2.9")
+	if incl == 0 || incl != excl {
+		t.Errorf("township template 2.9: %d instances with zones included, %d excluded; want the same", incl, excl)
+	}
+	var n int
+	for _, u := range org.Hunan().AtLevel(duban.LevelCounty) {
+		if org.IsZone(u.Code) {
+			n++
+		}
+	}
+	if n != 12 {
+		t.Errorf("%d zones among the county-level units, want 12", n)
 	}
 }

@@ -75,6 +75,9 @@ func (v *validator) validate() {
 	if strings.TrimSpace(p.Source) == "" {
 		v.report("source", "缺少来源文件 source")
 	}
+	if p.Zones != "" && p.Zones != ZonesInclude && p.Zones != ZonesExclude {
+		v.report("zones", "zones %q 无效：应为 include（开发区、管理区承担县级任务）或 exclude（不承担）", string(p.Zones))
+	}
 	v.ladders()
 	v.chains()
 	v.defaults()

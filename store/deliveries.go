@@ -97,6 +97,8 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, stale, lease time.Dur
 				AND ((status = 'held' AND not_before <= $1)
 					-- a digest is sent when formed, and retried once per tick
 					OR (kind = 'digest' AND (status = 'pending' OR updated_at < $1))
+					-- a failed row an admin put back in the queue (RetryDelivery)
+					OR (status = 'retrying' AND attempts = 0)
 					OR (status <> 'held' AND updated_at <= $2))
 			ORDER BY id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
@@ -369,4 +371,133 @@ func (db *DB) PendingDeliveries(ctx context.Context, seq int64, instanceIDs []st
 		out[id] = true
 	}
 	return out, nil
+}
+
+// DeliveryLogFilter selects the delivery log an admin reads. Zero fields
+// do not filter.
+type DeliveryLogFilter struct {
+	// UnitPrefix keeps deliveries to people of units under it (the admin's
+	// subtree); required by the API.
+	UnitPrefix string
+	// Statuses keeps these statuses (the API's "waiting" is pending, held
+	// and digest).
+	Statuses   []duban.DeliveryStatus
+	UserID     int64
+	Channel    string
+	InstanceID string
+	BeforeID   int64 // keyset: ids below it
+	Limit      int
+}
+
+// DeliveryLogRow is a delivery with the person it goes to.
+type DeliveryLogRow struct {
+	duban.Delivery
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	UnitCode    string `json:"unit_code"`
+}
+
+const deliveryLogSQL = `SELECT ` + deliveryColsD + `, u.username, u.display_name, u.unit_code
+	FROM deliveries d JOIN users u ON u.id = d.user_id WHERE `
+
+func scanLogRow(r pgx.CollectableRow) (DeliveryLogRow, error) {
+	var (
+		row          DeliveryLogRow
+		kind, status string
+	)
+	d := &row.Delivery
+	err := r.Scan(&d.ID, &d.Key, &d.UserID, &d.Channel, &d.Target, &d.InstanceID, &d.Seq, &kind, &d.Urgent, &d.Title, &d.Body,
+		&d.Facts, &d.EventAt, &status, &d.NotBefore, &d.DigestID, &d.Attempts, &d.LastError, &d.Fallback, &d.CreatedAt, &d.UpdatedAt, &d.SentAt,
+		&row.Username, &row.DisplayName, &row.UnitCode)
+	d.Kind, d.Status = duban.EventKind(kind), duban.DeliveryStatus(status)
+	return row, err
+}
+
+// DeliveryLog lists deliveries newest first with their people, for the
+// admins' 投递记录 page.
+func (db *DB) DeliveryLog(ctx context.Context, f DeliveryLogFilter) ([]DeliveryLogRow, error) {
+	var q query
+	if f.UnitPrefix != "" {
+		q.add("u.unit_code LIKE " + q.arg(likePrefix(f.UnitPrefix)))
+	}
+	if len(f.Statuses) > 0 {
+		ss := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ss[i] = string(s)
+		}
+		q.add("d.status = ANY (" + q.arg(ss) + ")")
+	}
+	if f.UserID != 0 {
+		q.add("d.user_id = " + q.arg(f.UserID))
+	}
+	if f.Channel != "" {
+		q.add("d.channel = " + q.arg(f.Channel))
+	}
+	if f.InstanceID != "" {
+		q.add("d.instance_id = " + q.arg(f.InstanceID))
+	}
+	if f.BeforeID > 0 {
+		q.add("d.id < " + q.arg(f.BeforeID))
+	}
+	rows, err := db.Pool.Query(ctx, deliveryLogSQL+q.sql()+` ORDER BY d.id DESC LIMIT `+q.arg(limitOf(f.Limit)), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery log: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanLogRow)
+	if err != nil {
+		return nil, fmt.Errorf("delivery log: %w", err)
+	}
+	return out, nil
+}
+
+// DeliveryLogRowByID reads one delivery with its person.
+func (db *DB) DeliveryLogRowByID(ctx context.Context, id int64) (DeliveryLogRow, error) {
+	rows, err := db.Pool.Query(ctx, deliveryLogSQL+`d.id = $1`, id)
+	if err != nil {
+		return DeliveryLogRow{}, err
+	}
+	row, err := pgx.CollectExactlyOneRow(rows, scanLogRow)
+	return row, translate(err, "投递记录")
+}
+
+// RetryDelivery puts a failed delivery back in the queue, with its
+// attempts counted afresh, and audits it (delivery.retry) in the same
+// transaction; the digest workflow's next tick sends it. unitPrefix is the
+// admin's subtree: a delivery to someone outside it is not found. A
+// delivery already back in the queue, or sent, is left as it is
+// (retried false): retrying twice queues it once. One that never failed
+// (waiting for quiet hours or a digest, skipped) is a conflict.
+func (db *DB) RetryDelivery(ctx context.Context, id int64, unitPrefix string, actor duban.Actor, now time.Time) (retried bool, err error) {
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var (
+			status, unit, channel, target, instance, lastError string
+			userID                                             int64
+		)
+		err := tx.QueryRow(ctx, `SELECT d.status, u.unit_code, d.channel, d.target, coalesce(d.instance_id, ''), d.last_error, d.user_id
+			FROM deliveries d JOIN users u ON u.id = d.user_id WHERE d.id = $1 AND u.unit_code LIKE $2 FOR UPDATE OF d`,
+			id, likePrefix(unitPrefix)).Scan(&status, &unit, &channel, &target, &instance, &lastError, &userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return duban.Errorf(duban.ENOTFOUND, "投递记录不存在")
+		}
+		if err != nil {
+			return err
+		}
+		switch duban.DeliveryStatus(status) {
+		case duban.DeliveryPending, duban.DeliveryRetrying, duban.DeliverySent:
+			return nil
+		case duban.DeliveryFailed:
+		default:
+			return duban.Errorf(duban.ECONFLICT, "只有发送失败的投递可以重试，这条的状态是“%s”", duban.DeliveryStatus(status).Label())
+		}
+		// attempts = 0 with status retrying marks a row put back by hand:
+		// ClaimDue takes it at once instead of after the stale interval.
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'retrying', attempts = 0, lease_until = NULL, not_before = $2, updated_at = $2
+			WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		retried = true
+		return auditTx(ctx, tx, actor, "delivery.retry", unit, instance,
+			map[string]any{"delivery_id": id, "user_id": userID, "channel": channel, "target": target, "last_error": lastError})
+	})
+	return retried, err
 }

@@ -33,6 +33,13 @@ func StartReconcile(ctx context.Context, c client.Client, taskQueue, idPrefix st
 		workflows.ReconcileInput{Interval: interval, Repair: repair})
 }
 
+// StartRetention starts the deployment's scheduled retention unless it
+// runs already (see startSingleton).
+func StartRetention(ctx context.Context, c client.Client, taskQueue, idPrefix string, interval time.Duration) error {
+	return startSingleton(ctx, c, "retention", taskQueue, idPrefix+workflows.RetentionWorkflowID, workflows.RetentionWorkflow,
+		workflows.RetentionInput{Interval: interval})
+}
+
 // startSingleton starts one of the deployment's long-running workflows
 // unless it runs already: the id is fixed, so `duban worker` replicas and
 // `duban-dev dev` restarts all land on the same one. A run that ended

@@ -34,6 +34,7 @@ func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.DigestWorkflow, workflow.RegisterOptions{Name: "DigestWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.SnapshotWorkflow, workflow.RegisterOptions{Name: "SnapshotWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: "ReconcileWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.RetentionWorkflow, workflow.RegisterOptions{Name: "RetentionWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.PlanChangeWorkflow, workflow.RegisterOptions{Name: "PlanChangeWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.UnitMergeWorkflow, workflow.RegisterOptions{Name: "UnitMergeWorkflow"})
 	r.RegisterActivity(acts)

@@ -11,6 +11,7 @@ func commands() []cli.Command {
 	return append(cli.Production(),
 		cli.Command{Name: "dev", Summary: "start everything on embedded defaults: Temporal, PostgreSQL, worker, API and UI, demo users, the 2021 plan", Run: dev},
 		cli.Command{Name: "bench", Summary: "measure launch, decisions, supervisor queries, reminders and memory on the real stack; write docs/benchmarks.md", Run: runBench},
+		cli.Command{Name: "bench retention", Summary: "measure duban prune on a scratch database of a million inbox rows and deliveries: rows/s, the longest statement", Run: benchRetention},
 		cli.Command{Name: "mailcatcher", Summary: "a local SMTP server that shows the mail it receives on a web page (for duban-dev dev)", Run: mailCatcher},
 	)
 }

@@ -122,6 +122,7 @@ func StartWorker(ctx context.Context, env *Env, cfg config.Config, db *store.DB,
 	if acts.Reconciler, err = reconciler(env, db, NewEngine(cfg, c), reg); err != nil {
 		return nil, err
 	}
+	acts.Pruner = pruner(env, db, cfg.Retention)
 	w, err := worker.New(c, acts, worker.Options{TaskQueue: cfg.Temporal.TaskQueue})
 	if err != nil {
 		return nil, err
@@ -132,6 +133,12 @@ func StartWorker(ctx context.Context, env *Env, cfg config.Config, db *store.DB,
 	if err := StartNotify(ctx, env, cfg, c); err != nil {
 		w.Stop()
 		return nil, err
+	}
+	if cfg.Retention.Interval > 0 {
+		if err := worker.StartRetention(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Retention.Interval); err != nil {
+			w.Stop()
+			return nil, err
+		}
 	}
 	if cfg.Reconcile.Interval > 0 {
 		if err := worker.StartReconcile(ctx, c, cfg.Temporal.TaskQueue, cfg.Temporal.WorkflowIDPrefix, cfg.Reconcile.Interval, cfg.Reconcile.Repair); err != nil {

@@ -49,6 +49,7 @@ func Production() []Command {
 		{"notify test", "send a test message on each of a user's channels (--to USERNAME)", notifyTest},
 		{"notify prefs", "show or change a user's notification settings", notifyPrefs},
 		{"notify list", "list deliveries (sent, waiting, failed) for admins", notifyList},
+		{"prune", "delete read inbox rows, finished deliveries and ended sessions past their ages (--dry-run counts)", prune},
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/duban-dev/duban/api"
 	"github.com/duban-dev/duban/config"
 	"github.com/duban-dev/duban/notify"
 )
@@ -93,4 +95,18 @@ func newSMS(c config.SMS) (*notify.SMS, error) {
 		sc.Templates = append(sc.Templates, notify.SMSTemplate{Kinds: t.Kinds, Code: t.Code, Params: params})
 	}
 	return notify.NewSMS(sc)
+}
+
+// notifySetup tells the API what the notification configuration offers
+// people: the channels a dispatcher built from it can send on, and the
+// defaults.
+func notifySetup(cfg config.Notify, publicURL string) api.NotifySetup {
+	d, _ := NewDispatcher(nil, cfg, publicURL)
+	n := api.NotifySetup{Email: d.Email != nil, DingTalk: d.DingTalk != nil, WeCom: d.WeCom != nil, SMS: d.SMS != nil,
+		DigestRoles: d.Defaults.DigestRoles, DigestHour: d.Defaults.DigestHour, QuietStart: d.Defaults.QuietStart, QuietEnd: d.Defaults.QuietEnd}
+	for name := range d.Webhooks {
+		n.Webhooks = append(n.Webhooks, name)
+	}
+	slices.Sort(n.Webhooks)
+	return n
 }

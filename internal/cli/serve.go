@@ -86,6 +86,7 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 		Static:   ui.Handler(),
 		Limits:   api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
 		Registry: deps.Registry,
+		Notify:   notifySetup(cfg.Notify, cfg.PublicURL),
 	}
 	if cfg.DatabaseReplicaURL != "" {
 		// Dashboards read the replica; it is migrated through the primary.

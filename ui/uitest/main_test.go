@@ -268,7 +268,8 @@ func (f *fixture) serveWith(t *testing.T, name string, clock duban.Clock, eng *e
 	app, err := api.New(api.Deps{DB: f.stack.DB, Engine: eng, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Static: ui.Handler(),
-		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}})
+		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000},
+		Notify: uiNotify})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import * as plansPage from './pages/plans.js';
 import * as planChangesPage from './pages/plan-changes.js';
 import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
+import * as settingsPage from './pages/settings.js';
+import * as deliveriesPage from './pages/deliveries.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -36,6 +38,9 @@ const navItems = [
   { href: '#/scores', key: 'navScores', icon: 'score', show: (u) => hasPerm(u, 'board') },
   { href: '#/audit', key: 'navAudit', icon: 'audit', show: (u) => hasPerm(u, 'audit') },
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
+  // Not in the phone's bottom bar (five items at most): on a phone admins
+  // reach 投递记录 from 设置.
+  { href: '#/deliveries', label: { zh: '投递记录', en: 'Deliveries' }, icon: 'bell', deskOnly: true, show: (u) => hasPerm(u, 'deliveries') },
 ];
 
 const routes = [
@@ -49,6 +54,8 @@ const routes = [
   { re: /^\/plans\/([^/]+)\/changes$/, page: planChangesPage, allow: (u) => hasPerm(u, 'plans') },
   { re: /^\/scores(?:\/(\d+))?$/, page: scoresPage, allow: (u) => hasPerm(u, 'board') },
   { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
+  { re: /^\/settings$/, page: settingsPage },
+  { re: /^\/deliveries$/, page: deliveriesPage, allow: (u) => hasPerm(u, 'deliveries') },
 ];
 
 const main = document.getElementById('main');
@@ -80,7 +87,7 @@ function renderShell() {
     return;
   }
   const items = navItems.filter((n) => n.show(u));
-  const link = (n, cls) => h('a', { href: n.href, class: cls, dataset: { nav: n.href } }, icon(n.icon), h('span', null, t(n.key)));
+  const link = (n, cls) => h('a', { href: n.href, class: cls, dataset: { nav: n.href } }, icon(n.icon), h('span', null, n.key ? t(n.key) : n.label[lang()] || n.label.zh));
   const roles = (u.roles || []).map((r) => label('role', r.role, r.label)).join('、');
   put(topbar, 
     h('div', { class: 'brand' },
@@ -90,13 +97,15 @@ function renderShell() {
     h('div', { class: 'tools' },
       h('span', { class: 'plan-clock', id: 'plan-clock', title: t('planTime') }),
       bell(),
+      h('a', { href: '#/settings', class: 'btn-ghost', id: 'nav-settings', dataset: { nav: '#/settings' }, title: lang() === 'zh' ? '设置' : 'Settings' },
+        icon('gear'), h('span', { class: 'hide-narrow' }, lang() === 'zh' ? '设置' : 'Settings')),
       h('button', { type: 'button', class: 'btn-ghost lang-switch', lang: lang() === 'zh' ? 'en' : 'zh-CN', 'aria-label': t('langSwitchLabel'), onclick: switchLang },
         icon('globe'), h('span', { class: 'hide-narrow' }, t('langSwitch')), h('span', { class: 'show-narrow', 'aria-hidden': 'true' }, lang() === 'zh' ? 'EN' : '中')),
       h('div', { class: 'who', 'aria-label': t('account') },
         h('strong', null, u.display_name || u.username), h('span', null, `${u.unit?.name || ''} · ${roles}`)),
       h('button', { type: 'button', class: 'btn-ghost', onclick: () => logout(), 'aria-label': t('signOut'), title: t('signOut') },
         icon('out'), h('span', { class: 'hide-narrow' }, t('signOut')))));
-  put(bottomNav, h('ul', null, [...items.map((n) => h('li', null, link(n))),
+  put(bottomNav, h('ul', null, [...items.filter((n) => !n.deskOnly).map((n) => h('li', null, link(n))),
     h('li', null, h('a', { href: '#/notifications', dataset: { nav: '#/notifications' } }, icon('bell'), h('span', null, t('navNotifications'))))]));
   bottomNav.setAttribute('aria-label', t('mainNav'));
   topbar.hidden = false;

@@ -1,0 +1,50 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/duban-dev/duban/activities"
+)
+
+// RetentionWorkflowID is the fixed id of the one retention workflow per
+// deployment (after the engine's IDPrefix).
+const RetentionWorkflowID = "retention"
+
+// RetentionInput starts a RetentionWorkflow.
+type RetentionInput struct {
+	// Interval between runs (real time); 0 means a day.
+	Interval time.Duration `json:"interval,omitempty"`
+	// RunsPerWorkflow continues as new after that many runs; 0 means 30.
+	RunsPerWorkflow int `json:"runs_per_workflow,omitempty"`
+}
+
+// RetentionWorkflow deletes read inbox rows, finished deliveries and ended
+// sessions past their ages (config retention.*) on a schedule, as
+// `duban prune` does by hand. Audit rows and timelines are never touched.
+func RetentionWorkflow(ctx workflow.Context, in RetentionInput) error {
+	interval := in.Interval
+	if interval <= 0 {
+		interval = 24 * time.Hour
+	}
+	runs := in.RunsPerWorkflow
+	if runs <= 0 {
+		runs = 30
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Hour,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Minute, MaximumAttempts: 3},
+	})
+	for range runs {
+		if err := workflow.Sleep(ctx, interval); err != nil {
+			return err
+		}
+		var res activities.PruneResult
+		if err := workflow.ExecuteActivity(ctx, a.Prune).Get(ctx, &res); err != nil {
+			workflow.GetLogger(ctx).Warn("retention run failed; the next run retries", "error", err)
+		}
+	}
+	return workflow.NewContinueAsNewError(ctx, RetentionWorkflow, in)
+}
