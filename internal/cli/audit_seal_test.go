@@ -147,7 +147,6 @@ func TestAuditSealsCatchARewrittenChain(t *testing.T) {
 	out, err = runCLI(t, "audit", "verify")
 	mustContain(t, "verify forged seals", out, err, true, "封印 #1 的签名无效")
 
-
 	// Put back as it was, the seals deleted: the exported copies name the
 	// first seal missing; without them, a chain with no seal fails.
 	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET actor_name = '芙蓉区承办人' WHERE id = 3`); err != nil {
