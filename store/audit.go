@@ -223,11 +223,13 @@ type AuditCheck struct {
 	Problem  string `json:"problem,omitempty"`
 
 	// Seals is how many seals verified (when a public key was given);
-	// SealID names the first that did not, and Unsealed counts the rows
-	// after the newest seal.
-	Seals    int   `json:"seals"`
-	SealID   int64 `json:"seal_id,omitempty"`
-	Unsealed int64 `json:"unsealed"`
+	// SealFailed says the problem is with the seals (the rows linked), and
+	// SealID names the first seal that did not verify (0 when there is
+	// none at all); Unsealed counts the rows after the newest seal.
+	Seals      int   `json:"seals"`
+	SealFailed bool  `json:"seal_failed,omitempty"`
+	SealID     int64 `json:"seal_id,omitempty"`
+	Unsealed   int64 `json:"unsealed"`
 }
 
 // OK reports whether the whole chain verified.

@@ -208,7 +208,7 @@ func (db *DB) VerifyAuditSealed(ctx context.Context, keys AuditKeys, exported []
 		return c, err
 	}
 	fail := func(id int64, format string, args ...any) (AuditCheck, error) {
-		c.SealID, c.Problem = id, fmt.Sprintf(format, args...)
+		c.SealFailed, c.SealID, c.Problem = true, id, fmt.Sprintf(format, args...)
 		return c, nil
 	}
 	check := func(s AuditSeal, where string) (AuditCheck, error) {

@@ -26,33 +26,22 @@ import (
 // (--public-key or DUBAN_AUDIT_PUBLIC_KEY_FILE) it also checks every seal,
 // and fails, naming the seal, when the chain was rewritten and rehashed.
 func auditVerify(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "audit verify")
-	cfgPath := ConfigFlag(fs)
-	pubFile := fs.String("public-key", "", "PEM file of the public key(s) the seals are checked with (default: DUBAN_AUDIT_PUBLIC_KEY_FILE)")
-	sealDir := fs.String("seal-dir", "", "directory of exported seals to compare with the table (default: DUBAN_AUDIT_SEAL_DIR)")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, db, err := env.openStore(ctx, *cfgPath)
+	pubFile, sealDir, db, err := openAuditCommand(ctx, env, "audit verify", args,
+		"public-key", "PEM file of the public key(s) the seals are checked with (default: DUBAN_AUDIT_PUBLIC_KEY_FILE)",
+		func(a config.Audit) string { return a.PublicKeyFile }, "directory of exported seals to compare with the table (default: DUBAN_AUDIT_SEAL_DIR)")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *pubFile == "" {
-		*pubFile = cfg.Audit.PublicKeyFile
-	}
-	if *sealDir == "" {
-		*sealDir = cfg.Audit.SealDir
-	}
 	var keys store.AuditKeys
-	if *pubFile != "" {
-		if keys, err = readAuditPublicKeys(*pubFile); err != nil {
+	if pubFile != "" {
+		if keys, err = readAuditPublicKeys(pubFile); err != nil {
 			return err
 		}
 	}
 	var exported []store.AuditSeal
-	if *sealDir != "" && keys != nil {
-		if exported, err = readSealDir(*sealDir); err != nil {
+	if sealDir != "" && keys != nil {
+		if exported, err = readSealDir(sealDir); err != nil {
 			return err
 		}
 	}
@@ -61,12 +50,12 @@ func auditVerify(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if !check.OK() {
-		if check.BrokenID != 0 {
-			fmt.Fprintf(env.Stdout, "审计链校验失败：%s（此前 %d 条记录完好）\n", check.Problem, check.Rows)
-			return fmt.Errorf("audit chain broken at row %d", check.BrokenID)
+		if check.SealFailed {
+			fmt.Fprintf(env.Stdout, "审计链签名封印校验失败：%s\n", check.Problem)
+			return fmt.Errorf("audit chain fails seal %d", check.SealID)
 		}
-		fmt.Fprintf(env.Stdout, "审计链签名封印校验失败：%s\n", check.Problem)
-		return fmt.Errorf("audit chain fails seal %d", check.SealID)
+		fmt.Fprintf(env.Stdout, "审计链校验失败：%s（此前 %d 条记录完好）\n", check.Problem, check.Rows)
+		return fmt.Errorf("audit chain broken at row %d", check.BrokenID)
 	}
 	fmt.Fprintf(env.Stdout, "审计链完整：共 %d 条记录，最后一条为第 %d 条\n", check.Rows, check.LastID)
 	switch {
@@ -81,32 +70,21 @@ func auditVerify(ctx context.Context, env *Env, args []string) error {
 // auditSeal signs the chain's current head once (what `duban serve` does
 // on its schedule).
 func auditSeal(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlags(env, "audit seal")
-	cfgPath := ConfigFlag(fs)
-	keyFile := fs.String("key", "", "PEM file of the private key to sign with (default: DUBAN_AUDIT_KEY_FILE)")
-	sealDir := fs.String("seal-dir", "", "directory to export the seal to (default: DUBAN_AUDIT_SEAL_DIR)")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, db, err := env.openStore(ctx, *cfgPath)
+	keyFile, sealDir, db, err := openAuditCommand(ctx, env, "audit seal", args,
+		"key", "PEM file of the private key to sign with (default: DUBAN_AUDIT_KEY_FILE)",
+		func(a config.Audit) string { return a.KeyFile }, "directory to export the seal to (default: DUBAN_AUDIT_SEAL_DIR)")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *keyFile == "" {
-		*keyFile = cfg.Audit.KeyFile
-	}
-	if *sealDir == "" {
-		*sealDir = cfg.Audit.SealDir
-	}
-	if *keyFile == "" {
+	if keyFile == "" {
 		return UsageError{"未配置审计私钥：设置 DUBAN_AUDIT_KEY_FILE 或 --key（用 duban audit keygen 生成）"}
 	}
-	key, err := readAuditPrivateKey(*keyFile)
+	key, err := readAuditPrivateKey(keyFile)
 	if err != nil {
 		return err
 	}
-	seal, sealed, err := sealAndExport(ctx, db, key, *sealDir)
+	seal, sealed, err := sealAndExport(ctx, db, key, sealDir)
 	if err != nil {
 		return err
 	}
@@ -119,6 +97,31 @@ func auditSeal(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "封印 #%d 之后没有新记录，未新建封印\n", seal.ID)
 	}
 	return nil
+}
+
+// openAuditCommand parses an audit command's flags — --config, a key file
+// (keyFlag, defaulting to the configured file) and --seal-dir (defaulting
+// to DUBAN_AUDIT_SEAL_DIR) — and opens the store.
+func openAuditCommand(ctx context.Context, env *Env, name string, args []string, keyFlag, keyUsage string,
+	keyDefault func(config.Audit) string, dirUsage string) (keyFile, sealDir string, db *store.DB, err error) {
+	fs := NewFlags(env, name)
+	cfgPath := ConfigFlag(fs)
+	fs.StringVar(&keyFile, keyFlag, "", keyUsage)
+	fs.StringVar(&sealDir, "seal-dir", "", dirUsage)
+	if err := Parse(fs, args); err != nil {
+		return "", "", nil, err
+	}
+	cfg, db, err := env.openStore(ctx, *cfgPath)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if keyFile == "" {
+		keyFile = keyDefault(cfg.Audit)
+	}
+	if sealDir == "" {
+		sealDir = cfg.Audit.SealDir
+	}
+	return keyFile, sealDir, db, nil
 }
 
 // sealAndExport seals the chain and, with a directory, writes the newest
