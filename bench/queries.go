@@ -18,7 +18,8 @@ const rowsPlan = "bench-rows"
 // fillRows replaces the synthetic projection with n rows spread over every
 // village, township, county and city, with a realistic mix of statuses
 // (about a tenth open and overdue), and rebuilds their rollup counters.
-func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int) error {
+// It logs how long each phase took.
+func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int, logf func(string, ...any)) error {
 	units := org.WithVillages(h).All()
 	codes := make([]string, 0, len(units))
 	for _, u := range units {
@@ -44,6 +45,7 @@ func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int) error 
 	if _, err := tx.Exec(ctx, `INSERT INTO bench_units SELECT ord - 1, code FROM unnest($1::text[]) WITH ORDINALITY AS u(code, ord)`, codes); err != nil {
 		return err
 	}
+	phase := time.Now()
 	// Deterministic mix from the row number: 20% completed, 5% cancelled,
 	// 15% submitted, the rest open; of the open rows about one in six overdue.
 	_, err = tx.Exec(ctx, `
@@ -63,7 +65,7 @@ func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int) error 
 			CASE WHEN s.status = 'submitted' THEN 1 ELSE 0 END, 3,
 			CASE WHEN s.status = 'submitted' THEN u.code END,
 			CASE WHEN s.status = 'submitted' THEN timestamptz '2026-06-01 23:59:59+08' + (g % 100) * interval '1 day' END,
-			0, 0, 2, '{}'::jsonb, timestamptz '2026-01-01 00:00:00+08', now(),
+			0, 0, 2, jsonb_build_object('id', 'bench/' || g || '/' || u.code, 'plan_id', $1::text, 'year', 2026, 'unit_code', u.code), timestamptz '2026-01-01 00:00:00+08', now(),
 			CASE WHEN s.status = 'completed' THEN now() END
 		FROM generate_series(1, $2::int) AS g
 		JOIN bench_units u ON u.idx = g % $3::int
@@ -74,6 +76,8 @@ func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int) error 
 	if err != nil {
 		return fmt.Errorf("insert rows: %w", err)
 	}
+	logf("queries: %d rows inserted with their indexes in %s", n, time.Since(phase).Round(time.Second))
+	phase = time.Now()
 	// Counters for every unit's subtree, as transitions would have kept them.
 	for _, col := range []string{"'43'", "city", "county", "township", "CASE WHEN unit_level = 'village' THEN unit_code END"} {
 		parent := "NULL"
@@ -103,8 +107,95 @@ func fillRows(ctx context.Context, db *store.DB, h *org.Hierarchy, n int) error 
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
+	logf("queries: rollup counters built and committed in %s", time.Since(phase).Round(time.Second))
+	phase = time.Now()
 	_, err = db.Pool.Exec(ctx, `ANALYZE instances; ANALYZE rollups`)
+	logf("queries: analyzed in %s", time.Since(phase).Round(time.Second))
 	return err
+}
+
+// projectionSize records the on-disk size of the projection at n rows.
+func projectionSize(ctx context.Context, db *store.DB, n int, rep *Report, logf func(string, ...any)) error {
+	var table, indexes, total, rollups int64
+	err := db.Pool.QueryRow(ctx, `SELECT pg_table_size('instances'), pg_indexes_size('instances'), pg_total_relation_size('instances'),
+		(SELECT count(*) FROM rollups)`).Scan(&table, &indexes, &total, &rollups)
+	if err != nil {
+		return err
+	}
+	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+	logf("queries: %d rows: instances table %s, its indexes %s, %d rollup rows", n, mib(table), mib(indexes), rollups)
+	rep.add(Figure{Section: "Projection size", Name: fmt.Sprintf("instances table and its indexes, %d rows (%d rollup rows)", n, rollups),
+		Value: fmt.Sprintf("table %s, indexes %s, total %s (%.1f KiB a row)", mib(table), mib(indexes), mib(total), float64(total)/float64(n)/1024)})
+	return nil
+}
+
+// writeTransitions times the write a person's decision makes at n rows:
+// an open row taken to in_progress with its timeline event, the rollup
+// counters of its five ancestors and its audit row, one at a time; then
+// recounts every counter as the reconciler does and expects no drift.
+func writeTransitions(ctx context.Context, db *store.DB, n int, rep *Report, logf func(string, ...any)) error {
+	// A sample of pages, not a sort of the whole table.
+	pct := min(100, 100*20000/float64(n))
+	rows, err := db.Pool.Query(ctx, fmt.Sprintf(`SELECT id, seq, due_at, unit_code FROM instances TABLESAMPLE SYSTEM (%f)
+		WHERE plan_id = $1 AND status = 'assigned' AND overdue_since IS NULL LIMIT 300`, pct), rowsPlan)
+	if err != nil {
+		return err
+	}
+	type open struct {
+		id, unit string
+		seq      int64
+		due      time.Time
+	}
+	var picked []open
+	for rows.Next() {
+		var o open
+		if err := rows.Scan(&o.id, &o.seq, &o.due, &o.unit); err != nil {
+			rows.Close()
+			return err
+		}
+		picked = append(picked, o)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(picked) < 100 {
+		return fmt.Errorf("only %d open rows sampled", len(picked))
+	}
+	i := 0
+	lat, err := timeIt(5, len(picked)-5, func() error {
+		o := picked[i]
+		i++
+		tr := duban.Transition{InstanceID: o.id, Seq: o.seq + 1, At: time.Now(), Kind: duban.EventProgress,
+			Actor: duban.Actor{UserID: 1, Name: "压测承办人", UnitCode: o.unit}, From: duban.StatusAssigned, To: duban.StatusInProgress,
+			Projection: duban.Projection{Status: duban.StatusInProgress, Due: o.due, StepCount: 3, Progress: 1, ProgressBase: 1}}
+		fresh, err := db.ApplyTransition(ctx, tr)
+		if err == nil && !fresh {
+			err = fmt.Errorf("transition on %s not written", o.id)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p50, p99, _ := percentiles(lat)
+	logf("queries: %d rows, transition write with counters and audit: p50 %s p99 %s", n, ms(p50), ms(p99))
+	rep.add(Figure{Section: "Projection writes", Name: fmt.Sprintf("a decision's write: row, event, 5 rollup counters, audit row, %d rows (%d writes)", n, len(lat)),
+		Value: fmt.Sprintf("p50 %s, p99 %s", ms(p50), ms(p99))})
+
+	start := time.Now()
+	drift, err := db.RollupDrift(ctx, false, duban.System)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	logf("queries: %d rows, rollup recount in %s, %d counters drifted", n, took.Round(time.Millisecond), len(drift))
+	met := "yes"
+	if len(drift) > 0 {
+		met = fmt.Sprintf("no: %d counters drifted", len(drift))
+	}
+	rep.add(Figure{Section: "Projection writes", Name: fmt.Sprintf("rollup counters against a full recount (reconciler), %d rows", n),
+		Value: fmt.Sprintf("recount %s, %d counters drifted", took.Round(100*time.Millisecond), len(drift)), Target: "no drift", Met: met})
+	return nil
 }
 
 // timeIt runs fn iterations times after warmups untimed runs.
@@ -185,10 +276,16 @@ func runQueries(ctx context.Context, s *stack, o Options, rep *Report, logf func
 
 	for _, n := range o.Rows {
 		start := time.Now()
-		if err := fillRows(ctx, s.db, s.h, n); err != nil {
+		if err := fillRows(ctx, s.db, s.h, n, logf); err != nil {
 			return err
 		}
-		logf("queries: %d projection rows written in %s", n, time.Since(start).Round(time.Second))
+		took := time.Since(start)
+		logf("queries: %d projection rows written in %s", n, took.Round(time.Second))
+		rep.add(Figure{Section: "Projection size", Name: fmt.Sprintf("writing %d rows and their rollup counters (INSERT … SELECT generate_series, one transaction)", n),
+			Value: took.Round(time.Second).String()})
+		if err := projectionSize(ctx, s.db, n, rep, logf); err != nil {
+			return err
+		}
 		for _, sc := range scopes {
 			list, err := timeIt(5, 300, func() error {
 				rows, err := s.db.Overdue(ctx, store.OverdueFilter{Unit: sc.code, PlanID: rowsPlan, Year: 2026, Limit: 50})
@@ -228,6 +325,9 @@ func runQueries(ctx context.Context, s *stack, o Options, rep *Report, logf func
 				rep.add(Figure{Section: "Supervisor queries", Name: fmt.Sprintf("%s, %s, %d rows", m.what, sc.name, n),
 					Value: fmt.Sprintf("p50 %s, p99 %s", ms(p50), ms(p99)), Baseline: m.base, Target: target, Met: met})
 			}
+		}
+		if err := writeTransitions(ctx, s.db, n, rep, logf); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -50,6 +50,8 @@ type Config struct {
 	Notify Notify `yaml:"notify"`
 	// Retention schedules the deletion of old rows (duban prune) in the worker.
 	Retention Retention `yaml:"retention"`
+	// Audit configures the signed seals of the audit chain.
+	Audit Audit `yaml:"audit"`
 }
 
 // Retention is how long rows that are only kept for a while stay: read
@@ -73,6 +75,26 @@ type Retention struct {
 	// Batch is how many rows one DELETE statement removes (each statement
 	// is its own short transaction).
 	Batch int `yaml:"batch" env:"DUBAN_RETENTION_BATCH"`
+}
+
+// Audit configures the seals of the audit chain (docs/operations.md): the
+// chain's head signed with an Ed25519 key kept outside the database.
+type Audit struct {
+	// KeyFile is the private key (PEM, from `duban audit keygen`) with
+	// which `duban serve` and `duban audit seal` sign; sealing is off
+	// without it. Keep it readable by the API's user only, and never in
+	// the database or its backups.
+	KeyFile string `yaml:"key_file" env:"DUBAN_AUDIT_KEY_FILE"`
+	// PublicKeyFile holds the public key(s) `duban audit verify` checks the
+	// seals with (PEM; several blocks when a key was retired).
+	PublicKeyFile string `yaml:"public_key_file" env:"DUBAN_AUDIT_PUBLIC_KEY_FILE"`
+	// SealInterval is how often `duban serve` seals the chain's head; 0
+	// turns the schedule off.
+	SealInterval time.Duration `yaml:"seal_interval" env:"DUBAN_AUDIT_SEAL_INTERVAL"`
+	// SealDir, when set, receives a copy of every new seal as a file
+	// (seal-0000000001.json), for a store the database's writers cannot
+	// reach; `duban audit verify` compares the copies with the table.
+	SealDir string `yaml:"seal_dir" env:"DUBAN_AUDIT_SEAL_DIR"`
 }
 
 // Notify configures email, work-chat webhooks, digests and quiet hours.
@@ -236,6 +258,7 @@ func Default() Config {
 		Temporal:         Temporal{Namespace: "default", TaskQueue: "duban", LaunchConcurrency: 16, UpdateTimeout: 10 * time.Second},
 		Reconcile:        Reconcile{Interval: 24 * time.Hour},
 		Retention:        Retention{Interval: 24 * time.Hour, InboxReadAge: 180 * 24 * time.Hour, DeliveryAge: 90 * 24 * time.Hour, SessionAge: 30 * 24 * time.Hour, Batch: 10_000},
+		Audit:            Audit{SealInterval: time.Hour},
 		Notify: Notify{
 			SMTP:         SMTP{From: "督办系统 <duban@localhost>", TLS: "auto", Timeout: 30 * time.Second},
 			MaxAttempts:  8,
@@ -310,6 +333,9 @@ func (c Config) Validate() error {
 	}
 	if b := c.Retention.Batch; b < 1 || b > 1_000_000 {
 		bad("DUBAN_RETENTION_BATCH", "%d: want 1 to 1000000", b)
+	}
+	if t := c.Audit.SealInterval; t != 0 && t < time.Minute {
+		bad("DUBAN_AUDIT_SEAL_INTERVAL", "%s: want 0 (off) or at least 1m", t)
 	}
 	if t := c.Notify.SMTP.Timeout; t <= 0 {
 		bad("DUBAN_SMTP_TIMEOUT", "%s: want a positive duration such as 30s", t)

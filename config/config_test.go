@@ -19,6 +19,7 @@ func TestDefaultsAreDecidedHere(t *testing.T) {
 	require.Equal(t, 16, d.Temporal.LaunchConcurrency)
 	require.Equal(t, 8, d.Notify.MaxAttempts)
 	require.Equal(t, "15m0s", d.Notify.TickInterval.String())
+	require.Equal(t, "1h0m0s", d.Audit.SealInterval.String(), "seals hourly once a key is configured")
 	require.Empty(t, d.AdminAddr, "no admin address unless one is configured: two processes on a host would collide on a default")
 }
 
@@ -29,6 +30,7 @@ func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
 		{"DUBAN_NOTIFY_TICK_INTERVAL", "7m", "DUBAN_NOTIFY_TICK_INTERVAL: 7m0s: want a duration that divides an hour", "20m"},
 		{"DUBAN_LAUNCH_CONCURRENCY", "-1", "DUBAN_LAUNCH_CONCURRENCY: -1: want at least 1", "32"},
 		{"DUBAN_DATABASE_MAX_CONNS", "0", "DUBAN_DATABASE_MAX_CONNS: 0: want at least 1", "8"},
+		{"DUBAN_AUDIT_SEAL_INTERVAL", "10s", "DUBAN_AUDIT_SEAL_INTERVAL: 10s: want 0 (off) or at least 1m", "15m"},
 	}
 	for _, s := range settings {
 		t.Setenv(s.env, s.bad)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -220,61 +221,91 @@ type AuditCheck struct {
 	LastID   int64  `json:"last_id"`
 	BrokenID int64  `json:"broken_id,omitempty"` // first row that does not verify; 0 if all do
 	Problem  string `json:"problem,omitempty"`
+
+	// Seals is how many seals verified (when a public key was given);
+	// SealFailed says the problem is with the seals (the rows linked), and
+	// SealID names the first seal that did not verify (0 when there is
+	// none at all); Unsealed counts the rows after the newest seal.
+	Seals      int   `json:"seals"`
+	SealFailed bool  `json:"seal_failed,omitempty"`
+	SealID     int64 `json:"seal_id,omitempty"`
+	Unsealed   int64 `json:"unsealed"`
 }
 
 // OK reports whether the whole chain verified.
 func (c AuditCheck) OK() bool { return c.Problem == "" }
 
-// VerifyAudit recomputes every row's hash in id order and checks each row
-// links to the one before, ids run without gaps, and the head names the
-// last row. It names the first row that fails.
-func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
-	var c AuditCheck
-	prev := ""
-	var lastID int64
+type rowQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// walkAudit recomputes the rows after fromID, whose hash is prev, in id
+// order up to toID (0: to the end), checking each row links to the one
+// before and ids run without gaps. visit sees every row that verified. The
+// check names the first row that fails; its LastID and the returned hash
+// are those of the last row that verified.
+func walkAudit(ctx context.Context, q rowQuerier, fromID int64, prev string, toID int64, visit func(AuditEntry)) (AuditCheck, string, error) {
+	c := AuditCheck{LastID: fromID}
+	if toID == 0 {
+		toID = math.MaxInt64
+	}
 	const batch = 2000
 	for {
-		rows, err := db.Pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2`, lastID, batch)
+		rows, err := q.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`, c.LastID, toID, batch)
 		if err != nil {
-			return c, fmt.Errorf("read audit: %w", err)
+			return c, prev, fmt.Errorf("read audit: %w", err)
 		}
 		entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) { return scanAudit(r) })
 		if err != nil {
-			return c, fmt.Errorf("read audit: %w", err)
+			return c, prev, fmt.Errorf("read audit: %w", err)
 		}
 		for _, e := range entries {
 			switch {
-			case e.ID != lastID+1:
-				c.BrokenID, c.Problem = e.ID, fmt.Sprintf("第 %d 条之前缺少记录（上一条为第 %d 条）", e.ID, lastID)
+			case e.ID != c.LastID+1:
+				c.BrokenID, c.Problem = e.ID, fmt.Sprintf("第 %d 条之前缺少记录（上一条为第 %d 条）", e.ID, c.LastID)
 			case e.PrevHash != prev:
 				c.BrokenID, c.Problem = e.ID, fmt.Sprintf("第 %d 条的 prev_hash 与上一条的哈希不符", e.ID)
 			case AuditHash(e.PrevHash, e) != e.Hash:
 				c.BrokenID, c.Problem = e.ID, fmt.Sprintf("第 %d 条的内容与其哈希不符（记录被修改）", e.ID)
 			}
 			if c.Problem != "" {
-				return c, nil
+				return c, prev, nil
+			}
+			if visit != nil {
+				visit(e)
 			}
 			c.Rows++
-			prev, lastID = e.Hash, e.ID
+			prev, c.LastID = e.Hash, e.ID
 		}
 		if len(entries) < batch {
-			break
+			return c, prev, nil
 		}
 	}
-	c.LastID = lastID
+}
+
+// VerifyAudit recomputes every row's hash in id order and checks each row
+// links to the one before, ids run without gaps, and the head names the
+// last row. It names the first row that fails. It does not check seals:
+// see VerifyAuditSealed.
+func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
+	return db.VerifyAuditSealed(ctx, nil, nil)
+}
+
+// checkHead compares the head row with the chain as walked.
+func (db *DB) checkHead(ctx context.Context, c *AuditCheck, last string) error {
 	var headID int64
 	var headHash string
 	err := db.Pool.QueryRow(ctx, `SELECT last_id, hash FROM audit_head`).Scan(&headID, &headHash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		c.Problem = "审计链头记录缺失"
-		return c, nil
+		return nil
 	}
 	if err != nil {
-		return c, err
+		return err
 	}
-	if headID != lastID || headHash != prev {
-		c.BrokenID = lastID + 1
-		c.Problem = fmt.Sprintf("链头指向第 %d 条，但日志只到第 %d 条（末尾记录被删除或链头被修改）", headID, lastID)
+	if headID != c.LastID || headHash != last {
+		c.BrokenID = c.LastID + 1
+		c.Problem = fmt.Sprintf("链头指向第 %d 条，但日志只到第 %d 条（末尾记录被删除或链头被修改）", headID, c.LastID)
 	}
-	return c, nil
+	return nil
 }

@@ -21,6 +21,46 @@ import (
 // the second run fails and names that row.
 func TestAuditVerify(t *testing.T) {
 	ctx := context.Background()
+	db := auditedDB(t)
+
+	verify := func() (string, error) {
+		var out bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		err := Run(ctx, env, Production(), []string{"audit", "verify"})
+		return out.String(), err
+	}
+	out, err := verify()
+	if err != nil {
+		t.Fatalf("verify on an untouched log: %v\n%s", err, out)
+	}
+	// user.create, plan.import, task.progress, task.submitted (the reminder is the system's).
+	if !strings.Contains(out, "共 4 条记录") {
+		t.Fatalf("output %q", out)
+	}
+
+	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET actor_name = '别人' WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
+	out, err = verify()
+	if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(out, "第 3 条") {
+		t.Fatalf("after altering row 3: err %v, output %q", err, out)
+	}
+
+	// Deleting the last row is caught by the chain's head.
+	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET actor_name = '芙蓉区承办人' WHERE id = 3; DELETE FROM audit_log WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	out, err = verify()
+	if err == nil || !strings.Contains(out, "末尾记录被删除") {
+		t.Fatalf("after deleting the last row: err %v, output %q", err, out)
+	}
+}
+
+// auditedDB is a database where people created a user, imported a plan and
+// decided a task: four audit rows. DATABASE_URL points at it.
+func auditedDB(t *testing.T) *store.DB {
+	t.Helper()
+	ctx := context.Background()
 	db := testenv.OpenDB(t)
 	t.Setenv("DATABASE_URL", db.Pool.Config().ConnString())
 
@@ -62,36 +102,5 @@ func TestAuditVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-
-	verify := func() (string, error) {
-		var out bytes.Buffer
-		env := &Env{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		err := Run(ctx, env, Production(), []string{"audit", "verify"})
-		return out.String(), err
-	}
-	out, err := verify()
-	if err != nil {
-		t.Fatalf("verify on an untouched log: %v\n%s", err, out)
-	}
-	// user.create, plan.import, task.progress, task.submitted (the reminder is the system's).
-	if !strings.Contains(out, "共 4 条记录") {
-		t.Fatalf("output %q", out)
-	}
-
-	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET actor_name = '别人' WHERE id = 3`); err != nil {
-		t.Fatal(err)
-	}
-	out, err = verify()
-	if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(out, "第 3 条") {
-		t.Fatalf("after altering row 3: err %v, output %q", err, out)
-	}
-
-	// Deleting the last row is caught by the chain's head.
-	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET actor_name = '芙蓉区承办人' WHERE id = 3; DELETE FROM audit_log WHERE id = 4`); err != nil {
-		t.Fatal(err)
-	}
-	out, err = verify()
-	if err == nil || !strings.Contains(out, "末尾记录被删除") {
-		t.Fatalf("after deleting the last row: err %v, output %q", err, out)
-	}
+	return db
 }

@@ -60,6 +60,10 @@ func serve(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := StartAuditSealer(ctx, env, cfg.Audit, db, reg); err != nil {
+		stop()
+		return err
+	}
 	admin, err := StartAdmin(env, cfg.AdminAddr, reg, Readiness(db, eng))
 	if err != nil {
 		stop()
