@@ -11,6 +11,8 @@ func commands() []cli.Command {
 	return append(cli.Production(),
 		cli.Command{Name: "dev", Summary: "start everything on embedded defaults: Temporal, PostgreSQL, worker, API and UI, demo users, the 2021 plan", Run: dev},
 		cli.Command{Name: "bench", Summary: "measure launch, decisions, supervisor queries, reminders and memory on the real stack; write docs/benchmarks.md", Run: runBench},
+		cli.Command{Name: "temporal", Summary: "run the embedded Temporal server alone, on fixed ports and a SQLite file (--db FILE --port 7233)", Run: temporalServer},
+		cli.Command{Name: "chaos", Summary: "the fault suite: the stack as separate processes, approval chains through the API while processes are killed; checks nothing is lost or doubled", Run: runChaos},
 		cli.Command{Name: "mailcatcher", Summary: "a local SMTP server that shows the mail it receives on a web page (for duban-dev dev)", Run: mailCatcher},
 	)
 }
