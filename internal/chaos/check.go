@@ -9,12 +9,13 @@ import (
 	"github.com/duban-dev/duban/reconcile"
 )
 
-// eventKey names what a decision writes on the timeline: the submission,
-// a step signed, the last step (which completes the task).
+// eventKey names what a decision writes on the timeline: the submission
+// (which hands the task to step 1), a step signed, the last step (which
+// completes the task).
 func eventKey(step int) string {
 	switch step {
 	case 0:
-		return "submitted#0"
+		return "submitted#1"
 	case 3:
 		return "completed#3"
 	}

@@ -16,13 +16,8 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 const decisionLimit = 3 * time.Minute
 
 // drive runs every chain, Concurrency at once, each decision after the
-// one before it succeeded. With a Duration, the client paces itself so
-// the chains last that long.
-func (s *stack) drive(ctx context.Context, cl *client, chains []*chain) []string {
-	var pace time.Duration
-	if s.o.Duration > 0 {
-		pace = s.o.Duration * time.Duration(s.o.Concurrency) / time.Duration(4*len(chains))
-	}
+// one before it succeeded, each at least pace after the one before.
+func (s *stack) drive(ctx context.Context, cl *client, chains []*chain, pace time.Duration) []string {
 	work := make(chan *chain)
 	var mu sync.Mutex
 	var problems []string

@@ -71,7 +71,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.Dir = d
 	}
 	s.dir = o.Dir
-	// A private cluster runs as the postgres user when the suite is root.
+	// A private cluster runs as the postgres user when the suite is root:
+	// it must reach its directory.
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return Result{}, err
+	}
 	_ = os.Chmod(s.dir, 0o755)
 	res, err := s.run(ctx)
 	s.teardown()
@@ -132,9 +136,21 @@ func (s *stack) run(ctx context.Context) (Result, error) {
 	drivingDone := make(chan struct{})
 	go func() { faultsDone <- s.inject(ctx, cl, drivingDone) }()
 	s.progress("driving %d chains (%d decisions), %d at once", len(chains), 4*len(chains), o.Concurrency)
-	problems := s.drive(ctx, cl, chains)
+	// The last chain is driven after the faults end, so that the last
+	// fault has a decision after it to measure its recovery by.
+	last := len(chains) - 1
+	if last == 0 || len(o.Faults) == 0 {
+		last = len(chains)
+	}
+	// With a Duration, the client paces itself so the chains last that long.
+	var pace time.Duration
+	if o.Duration > 0 {
+		pace = o.Duration * time.Duration(o.Concurrency) / time.Duration(4*len(chains))
+	}
+	problems := s.drive(ctx, cl, chains[:last], pace)
 	close(drivingDone)
 	res.Faults = <-faultsDone
+	problems = append(problems, s.drive(ctx, cl, chains[last:], 0)...)
 	res.Problems = append(res.Problems, problems...)
 	res.Retries = cl.retries.Load()
 	res.ByCause = map[string]int64{}
