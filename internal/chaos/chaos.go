@@ -99,7 +99,11 @@ type Fault struct {
 // Checked counts what the checks compared.
 type Checked struct {
 	Instances, Events, Inbox, Deliveries int
-	Reconcile                            string
+	// Received is what the webhook endpoint got; Repeats of them came
+	// again with a key already received (at-least-once delivery: the
+	// receiver drops them by X-Duban-Delivery).
+	Received, Repeats int
+	Reconcile         string
 }
 
 // OK reports a run with no loss, doubling or drift.
@@ -218,7 +222,8 @@ func (r Result) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "    %-8s %d 次，恢复时间（从 kill 到下一个成功的决定）%s，最长 %s\n", k, len(fs), strings.Join(rec, " "), worst.Round(10*time.Millisecond))
 	}
-	fmt.Fprintf(w, "  核对：任务 %d 项，时间线事件 %d 条，站内通知 %d 条，外发 %d 条；%s\n", r.Checked.Instances, r.Checked.Events, r.Checked.Inbox, r.Checked.Deliveries, r.Checked.Reconcile)
+	fmt.Fprintf(w, "  核对：任务 %d 项，时间线事件 %d 条，站内通知 %d 条，外发 %d 条（接收方收到 %d 次，其中同一去重键重发 %d 次）；%s\n",
+		r.Checked.Instances, r.Checked.Events, r.Checked.Inbox, r.Checked.Deliveries, r.Checked.Received, r.Checked.Repeats, r.Checked.Reconcile)
 	if r.OK() {
 		fmt.Fprintln(w, "  结论：没有丢失、重复或不一致。")
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/reconcile"
@@ -100,6 +101,53 @@ func (s *stack) check(ctx context.Context, chains []*chain) (Checked, []string, 
 		}
 		if done := ch.decision[3].ok || ch.decision[3].settled; done && row.Status != duban.StatusCompleted {
 			out = append(out, fmt.Sprintf("%s：四个决定都已办理，状态却是 %s", ch.id, row.Status))
+		}
+	}
+
+	// Every delivery sent (the workers retry them through the faults),
+	// and each of them received.
+	var open int
+	for wait := time.Now().Add(2 * time.Minute); ; {
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status <> 'sent'`).Scan(&open); err != nil {
+			return c, nil, err
+		}
+		if open == 0 || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if open > 0 {
+		out = append(out, fmt.Sprintf("外发通知：%d 条两分钟后仍未发出", open))
+	}
+	got := s.hook.received()
+	keys, err := s.db.Pool.Query(ctx, `SELECT dedup_key FROM deliveries WHERE status = 'sent'`)
+	if err != nil {
+		return c, nil, err
+	}
+	var missing []string
+	stored := map[string]bool{}
+	for keys.Next() {
+		var k string
+		if err := keys.Scan(&k); err != nil {
+			keys.Close()
+			return c, nil, err
+		}
+		stored[k] = true
+		if got[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	keys.Close()
+	if len(missing) > 0 {
+		out = append(out, fmt.Sprintf("外发通知：%d 条记为已发，接收方却没有收到（如 %s）", len(missing), missing[0]))
+	}
+	for k, n := range got {
+		if !stored[k] {
+			out = append(out, fmt.Sprintf("外发通知：接收方收到库中没有的 %s", k))
+		}
+		c.Received += n
+		if n > 1 {
+			c.Repeats += n - 1
 		}
 	}
 

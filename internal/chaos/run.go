@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -51,6 +52,7 @@ type stack struct {
 	db     *store.DB
 	eng    *engine.Engine
 	closeC func()
+	hook   *receiver
 }
 
 // Run runs the suite: it starts the stack, drives the chains while it
@@ -293,10 +295,16 @@ func (s *stack) seed(ctx context.Context, h *org.Hierarchy, file []byte, chains 
 	if err != nil {
 		return err
 	}
+	noDigest := false
 	for _, u := range people(h, chains) {
 		u.PasswordHash = hash
-		if _, err := s.db.CreateUser(ctx, u); err != nil {
+		created, err := s.db.CreateUser(ctx, u)
+		if err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, err)
+		}
+		// Every notice also goes out on the drill's webhook, at once.
+		if err := s.db.SetPrefs(ctx, duban.NotifyPrefs{UserID: created.ID, Webhook: webhookName, Digest: &noDigest}); err != nil {
+			return fmt.Errorf("notification settings of %s: %w", u.Username, err)
 		}
 	}
 	for i, ch := range chains {
@@ -336,6 +344,13 @@ func (s *stack) start(ctx context.Context, bin string) error {
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	if s.hook, err = startReceiver(); err != nil {
+		return err
+	}
+	hooks, err := json.Marshal([]config.Webhook{{Name: webhookName, Kind: "generic", URL: s.hook.url, Secret: hex.EncodeToString(key[:16])}})
+	if err != nil {
+		return err
+	}
 	common := []string{
 		"DATABASE_URL=" + s.cfg.DatabaseURL,
 		"TEMPORAL_ADDRESS=" + s.cfg.Temporal.Address,
@@ -347,6 +362,7 @@ func (s *stack) start(ctx context.Context, bin string) error {
 		"DUBAN_LOGIN_PER_IP_PER_MINUTE=1000000",
 		// A decision waits this long for its Update before answering 504.
 		"DUBAN_UPDATE_TIMEOUT=5s",
+		"DUBAN_WEBHOOKS=" + string(hooks),
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -429,6 +445,9 @@ func (s *stack) teardown() {
 	}
 	if s.closeC != nil {
 		s.closeC()
+	}
+	if s.hook != nil {
+		s.hook.close()
 	}
 	if s.db != nil {
 		s.db.Close()
