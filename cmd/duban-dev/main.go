@@ -1,6 +1,7 @@
 // Command duban-dev is Duban's development kit: every command of the
 // production binary, plus dev (the whole system on embedded defaults),
-// bench (the benchmark) and mailcatcher (a local SMTP server with a web
+// bench (the benchmark), chaos (the fault suite), temporal (the embedded
+// Temporal server alone) and mailcatcher (a local SMTP server with a web
 // page). `make dev` runs `go run ./cmd/duban-dev dev`.
 package main
 
