@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,9 +35,10 @@ type client struct {
 	password string
 	http     *http.Client
 
-	mu     sync.Mutex
-	tokens map[string]string
-	next   atomic.Int64
+	mu      sync.Mutex
+	tokens  map[string]string
+	signing map[string]*sync.Mutex // one sign-in per user at a time
+	next    atomic.Int64
 
 	retries     atomic.Int64 // requests sent again after a fault
 	byCause     sync.Map     // cause → *atomic.Int64
@@ -47,13 +49,14 @@ type client struct {
 func (c *client) succeededAfter(t time.Time) bool { return c.lastSuccess.Load() > t.UnixNano() }
 
 func newClient(apis []string, password string) *client {
-	return &client{apis: apis, password: password, tokens: map[string]string{},
+	return &client{apis: apis, password: password, tokens: map[string]string{}, signing: map[string]*sync.Mutex{},
 		http: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}}}
 }
 
 // answer is a response, or the transport error in its place.
 type answer struct {
 	status int
+	header http.Header
 	body   []byte
 	err    error
 }
@@ -108,7 +111,7 @@ func (c *client) send(ctx context.Context, method, path, token, key string, body
 	if err != nil {
 		return answer{status: res.StatusCode, err: err}
 	}
-	return answer{status: res.StatusCode, body: b}
+	return answer{status: res.StatusCode, header: res.Header, body: b}
 }
 
 // retrying sends until the answer is not a fault, or the limit passes.
@@ -138,15 +141,38 @@ func (c *client) retrying(ctx context.Context, limit time.Duration, attempt func
 }
 
 // token signs a user in once (retrying faults) and returns the token.
+// One sign-in per user at a time, as one person's browser would: sign-ins
+// of one account in flight count against its lockout allowance.
 func (c *client) token(ctx context.Context, username string) (string, error) {
 	c.mu.Lock()
 	tok, ok := c.tokens[username]
+	if !ok && c.signing[username] == nil {
+		c.signing[username] = new(sync.Mutex)
+	}
+	signing := c.signing[username]
+	c.mu.Unlock()
+	if ok {
+		return tok, nil
+	}
+	signing.Lock()
+	defer signing.Unlock()
+	c.mu.Lock()
+	tok, ok = c.tokens[username]
 	c.mu.Unlock()
 	if ok {
 		return tok, nil
 	}
 	a, _ := c.retrying(ctx, 5*time.Minute, func() answer {
-		return c.send(ctx, "POST", "/api/v1/auth/login", "", "", map[string]string{"username": username, "password": c.password})
+		for {
+			a := c.send(ctx, "POST", "/api/v1/auth/login", "", "", map[string]string{"username": username, "password": c.password})
+			// The per-account sign-in rate: wait as told.
+			if a.status != 429 || !bytes.Contains(a.body, []byte(`"too_many_requests"`)) || ctx.Err() != nil {
+				return a
+			}
+			c.count("429")
+			wait, _ := strconv.Atoi(a.header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+		}
 	})
 	if a.status != 200 {
 		return "", fmt.Errorf("sign in %s: %d %s %v", username, a.status, a.body, a.err)
