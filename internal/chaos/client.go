@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -115,16 +116,20 @@ func (c *client) send(ctx context.Context, method, path, token, key string, body
 }
 
 // retrying sends until the answer is not a fault, or the limit passes.
-// The first attempt counts as none of the retries.
-func (c *client) retrying(ctx context.Context, limit time.Duration, attempt func() answer) (answer, int) {
+// The first attempt counts as none of the retries. reached says whether
+// an attempt before the last may have reached the stack (any fault but a
+// connection refused).
+func (c *client) retrying(ctx context.Context, limit time.Duration, attempt func() answer) (a answer, n int, reached bool) {
 	deadline := time.Now().Add(limit)
-	n := 0
 	for {
 		n++
-		a := attempt()
+		a = attempt()
 		cause, retry := a.fault()
 		if !retry || time.Now().After(deadline) || ctx.Err() != nil {
-			return a, n
+			return a, n, reached
+		}
+		if !errors.Is(a.err, syscall.ECONNREFUSED) {
+			reached = true
 		}
 		c.count(cause)
 		c.retries.Add(1)
@@ -134,7 +139,7 @@ func (c *client) retrying(ctx context.Context, limit time.Duration, attempt func
 		}
 		select {
 		case <-ctx.Done():
-			return a, n
+			return a, n, reached
 		case <-time.After(wait):
 		}
 	}
@@ -162,7 +167,7 @@ func (c *client) token(ctx context.Context, username string) (string, error) {
 	if ok {
 		return tok, nil
 	}
-	a, _ := c.retrying(ctx, 5*time.Minute, func() answer {
+	a, _, _ := c.retrying(ctx, 5*time.Minute, func() answer {
 		for {
 			a := c.send(ctx, "POST", "/api/v1/auth/login", "", "", map[string]string{"username": username, "password": c.password})
 			// The per-account sign-in rate: wait as told.
@@ -209,13 +214,15 @@ func (c *client) decide(ctx context.Context, ch *chain, d *decision, actor strin
 	if d.step > 0 {
 		path, body = taskPath(ch.id, "decision"), map[string]any{"step": d.step, "approve": true}
 	}
+	reached := false
 	for relogin := 0; relogin < 3; relogin++ {
 		tok, err := c.token(ctx, actor)
 		if err != nil {
 			return err
 		}
-		a, n := c.retrying(ctx, limit, func() answer { return c.send(ctx, "POST", path, tok, d.key, body) })
+		a, n, r := c.retrying(ctx, limit, func() answer { return c.send(ctx, "POST", path, tok, d.key, body) })
 		d.attempts += n
+		reached = reached || r
 		switch {
 		case a.status >= 200 && a.status < 300:
 			d.ok, d.at = true, time.Now()
@@ -229,7 +236,7 @@ func (c *client) decide(ctx context.Context, ch *chain, d *decision, actor strin
 		case a.status == 401:
 			c.forget(actor)
 			continue
-		case a.status == 409 && d.attempts > 1:
+		case a.status == 409 && reached:
 			// A finished workflow forgets its Update ids: the last step,
 			// decided by an attempt whose answer was lost, answers 409 to
 			// its repeat. The checks find whether it was recorded.
