@@ -214,9 +214,12 @@ func (r Result) Print(w io.Writer) {
 			if f.Recovery > worst {
 				worst = f.Recovery
 			}
-			if f.Recovery == 0 {
+			switch {
+			case f.Recovery == 0:
 				rec = append(rec, "—")
-			} else {
+			case f.Recovery < 10*time.Millisecond:
+				rec = append(rec, "<10ms")
+			default:
 				rec = append(rec, f.Recovery.Round(10*time.Millisecond).String())
 			}
 		}
