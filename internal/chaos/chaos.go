@@ -225,6 +225,18 @@ func (r Result) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "    %-8s %d 次，恢复时间（从 kill 到下一个成功的决定）%s，最长 %s\n", k, len(fs), strings.Join(rec, " "), worst.Round(10*time.Millisecond))
 	}
+	var names []string
+	for n := range r.Processes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var starts []string
+	for _, n := range names {
+		starts = append(starts, fmt.Sprintf("%s %d", n, r.Processes[n]))
+	}
+	if len(starts) > 0 {
+		fmt.Fprintf(w, "  进程启动次数（含故障后重启）：%s\n", strings.Join(starts, "，"))
+	}
 	fmt.Fprintf(w, "  核对：任务 %d 项，时间线事件 %d 条，站内通知 %d 条，外发 %d 条（接收方收到 %d 次，其中同一去重键重发 %d 次）；%s\n",
 		r.Checked.Instances, r.Checked.Events, r.Checked.Inbox, r.Checked.Deliveries, r.Checked.Received, r.Checked.Repeats, r.Checked.Reconcile)
 	if r.OK() {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdklog "go.temporal.io/sdk/log"
@@ -157,7 +158,7 @@ func (s *stack) run(ctx context.Context) (Result, error) {
 	res.Retries = cl.retries.Load()
 	res.ByCause = map[string]int64{}
 	cl.byCause.Range(func(k, v any) bool {
-		res.ByCause[k.(string)] = v.(interface{ Load() int64 }).Load()
+		res.ByCause[k.(string)] = v.(*atomic.Int64).Load()
 		return true
 	})
 	var successes []time.Time

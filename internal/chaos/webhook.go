@@ -40,8 +40,8 @@ func startReceiver() (*receiver, error) {
 	return r, nil
 }
 
-// received returns how many distinct keys arrived, and how many repeats.
-func (r *receiver) received() (keys map[string]int) {
+// received returns how often each key arrived.
+func (r *receiver) received() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make(map[string]int, len(r.keys))
