@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,5 +78,28 @@ func TestTheClientRepeatsAFaultWithTheSameKeyOnTheOtherAPI(t *testing.T) {
 	first := &decision{step: 2, key: "k-2"}
 	if err := c.decide(context.Background(), ch, first, "someone", time.Minute); err == nil || first.settled {
 		t.Fatalf("a 409 after a refused connection: settled %v, err %v; want an error", first.settled, err)
+	}
+}
+
+// TestTheSharedServerIsFoundByItsPort: --restart-shared-postgres finds the
+// local cluster on the database's port with pg_lsclusters (it is not
+// restarted here: other tests use it).
+func TestTheSharedServerIsFoundByItsPort(t *testing.T) {
+	if _, err := exec.LookPath("pg_lsclusters"); err != nil {
+		t.Skip("no pg_lsclusters")
+	}
+	out, err := exec.Command("pg_lsclusters", "-h").Output()
+	if err != nil || !strings.Contains(string(out), " 5432 ") {
+		t.Skip("no local cluster on 5432")
+	}
+	restart, how, err := sharedRestart("5432")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restart == nil || !strings.HasPrefix(how, "pg_ctlcluster --skip-systemctl-redirect ") || !strings.HasSuffix(how, " restart -m immediate") {
+		t.Fatalf("how = %q", how)
+	}
+	if _, _, err := sharedRestart("1"); err == nil {
+		t.Fatal("a port no cluster listens on: want an error")
 	}
 }

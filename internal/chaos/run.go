@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +114,10 @@ func (s *stack) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	s.progress("PostgreSQL: %s", s.pgHow)
+	if s.pgRestart == nil {
+		// Said in the PostgreSQL line of the output.
+		o.Faults = slices.DeleteFunc(slices.Clone(o.Faults), func(f string) bool { return f == FaultPostgres })
+	}
 	var err error
 	if s.db, err = cli.OpenStore(ctx, s.cfg); err != nil {
 		return Result{}, err
@@ -234,7 +239,7 @@ func (s *stack) postgres(ctx context.Context) error {
 	parsed, _ := url.Parse(u)
 	s.pgHow = fmt.Sprintf("共用服务器 %s 上的临时数据库", parsed.Host)
 	if !s.o.RestartSharedPostgres {
-		s.pgHow += "；不重启共用服务器（其他用户会断线），PostgreSQL 故障未注入（--restart-shared-postgres 开启）"
+		s.pgHow += "；不重启共用服务器（其他用户会断线），PostgreSQL 故障未注入（加 --restart-shared-postgres 可开启）"
 		return nil
 	}
 	restart, how, err := sharedRestart(parsed.Port())
