@@ -4,7 +4,7 @@
 
 GO ?= go
 
-.PHONY: dev test build vet check bench fuzz fuzz-short
+.PHONY: dev test build vet check bench fuzz fuzz-short chaos
 
 dev:
 	$(GO) run ./cmd/duban-dev dev
@@ -34,6 +34,15 @@ check:
 # The benchmark at its default sizes (under 15 minutes on 2 cores); writes docs/benchmarks.md.
 bench:
 	$(GO) run ./cmd/duban-dev bench
+
+# The fault suite's long run (docs/faults.md): the stack as separate
+# processes, approval chains through the API over ten minutes while a
+# worker, an API process and the Temporal server are killed (SIGKILL) and
+# PostgreSQL is restarted, in turn; then every decision is checked. The
+# short run is part of `make test` (internal/chaos).
+CHAOS_FLAGS ?= --chains 600 --concurrency 8 --duration 10m --fault-every 5s
+chaos:
+	$(GO) run ./cmd/duban-dev chaos $(CHAOS_FLAGS)
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/duban ./cmd/duban

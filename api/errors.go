@@ -13,6 +13,7 @@ import (
 	"github.com/duban-dev/duban"
 	"github.com/duban-dev/duban/api/input"
 	"github.com/duban-dev/duban/plan"
+	"github.com/duban-dev/duban/store"
 )
 
 // faultRetryAfter is the Retry-After of a timeout or an unavailable
@@ -124,6 +125,9 @@ func (s *server) problemOf(err error, instance string) problem {
 		}
 	case errors.As(err, &fe):
 		p.Code, p.Detail = fiberCode(fe.Code), fiberDetail(fe)
+	case store.Unavailable(err):
+		// The database restarting or out of reach: a fault, safe to repeat.
+		p.Code, p.Detail = codeUnavailable, "数据库暂时不可用，请稍后重试；带同一 Idempotency-Key 重试不会重复办理"
 	case errors.Is(err, context.DeadlineExceeded):
 		p.Code = codeTimeout
 	}

@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
@@ -96,4 +100,47 @@ func TestTemporalUnreachableAnswers503(t *testing.T) {
 	require.NotEmpty(t, res.header.Get("Retry-After"))
 	require.NotEqual(t, 500, res.status)
 	require.Equal(t, 503, doApp(t, app, "", "GET", "/readyz", nil).status)
+}
+
+// TestDatabaseUnreachableAnswers503: while PostgreSQL cannot be reached
+// (restarting, down), requests answer 503 with Retry-After and a Chinese
+// message that says a repeat is safe — never 500.
+func TestDatabaseUnreachableAnswers503(t *testing.T) {
+	f := getFixture(t)
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/duban?sslmode=disable&connect_timeout=2")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	deps := f.deps
+	deps.DB = &store.DB{Pool: pool}
+	app := newApp(t, deps)
+	tok := f.token(t, "furong-approver")
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/api/v1/tasks"},
+		{"GET", taskPath("2021/2.1/430102")},
+		{"POST", taskPath("2021/2.1/430102", "decision")},
+	} {
+		res := doApp(t, app, tok, req.method, req.path, jsonBody(map[string]any{"step": 1, "approve": true}), "Idempotency-Key", "db-down-1")
+		p := res.problem(t, 503, "unavailable")
+		require.Contains(t, p["detail"], "数据库暂时不可用", "%s %s", req.method, req.path)
+		require.NotEmpty(t, res.header.Get("Retry-After"))
+	}
+	require.Equal(t, 503, doApp(t, app, "", "GET", "/readyz", nil).status)
+}
+
+func TestStoreUnavailableTellsAFaultFromARefusal(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "57P01"}, true}, // admin shutdown (a restart)
+		{&pgconn.PgError{Code: "57P03"}, true}, // starting up
+		{&pgconn.PgError{Code: "08006"}, true}, // connection failure
+		{&pgconn.PgError{Code: "23505"}, false},
+		{&pgconn.PgError{Code: "22P02"}, false},
+		{syscall.ECONNREFUSED, true},
+		{errors.New("something else"), false},
+		{nil, false},
+	} {
+		require.Equal(t, tc.want, store.Unavailable(tc.err), "%v", tc.err)
+	}
 }

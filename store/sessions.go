@@ -175,10 +175,12 @@ func (db *DB) BeginLogin(ctx context.Context, username string, now time.Time, ma
 	)
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		key := loginKey(username)
-		if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (username) VALUES ($1) ON CONFLICT DO NOTHING`, key); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT failures, locked_until FROM login_attempts WHERE username = $1 FOR UPDATE`, key).Scan(&l.Failures, &l.LockedUntil); err != nil {
+		// One statement makes the row or locks the one there: a separate
+		// insert and select let a concurrent successful sign-in delete the
+		// row between them (ClearLoginFailures), and the select found none.
+		if err := tx.QueryRow(ctx, `INSERT INTO login_attempts (username) VALUES ($1)
+				ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username
+				RETURNING failures, locked_until`, key).Scan(&l.Failures, &l.LockedUntil); err != nil {
 			return err
 		}
 		if l.Locked(now) {

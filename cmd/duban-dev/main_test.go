@@ -19,13 +19,13 @@ func TestDevKitHasEveryProductionCommand(t *testing.T) {
 			t.Errorf("duban-dev has %d commands %q; want the production one, once", names[c.Name], c.Name)
 		}
 	}
-	for _, dev := range []string{"dev", "bench", "mailcatcher"} {
+	for _, dev := range []string{"dev", "bench", "mailcatcher", "temporal", "chaos"} {
 		if names[dev] != 1 {
 			t.Errorf("duban-dev has %d commands %q, want 1", names[dev], dev)
 		}
 	}
 	for _, c := range cli.Production() {
-		if c.Name == "dev" || c.Name == "bench" || c.Name == "mailcatcher" {
+		if c.Name == "dev" || c.Name == "bench" || c.Name == "mailcatcher" || c.Name == "temporal" || c.Name == "chaos" {
 			t.Errorf("the production binary has the dev command %q", c.Name)
 		}
 	}

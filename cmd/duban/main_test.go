@@ -11,14 +11,15 @@ import (
 const module = "github.com/duban-dev/duban"
 
 // devKit are the packages that belong in duban-dev only: the embedded
-// Temporal server, the benchmark, the mail catcher, the dev PostgreSQL
-// helper and the test environment.
+// Temporal server, the benchmark, the fault suite, the mail catcher, the
+// dev PostgreSQL helper and the test environment.
 var devKit = []string{
 	"go.temporal.io/server",
 	module + "/internal/devtemporal",
 	module + "/internal/devpg",
 	module + "/internal/testenv",
 	module + "/bench",
+	module + "/internal/chaos",
 	module + "/notify/mailcatcher",
 }
 

@@ -82,7 +82,10 @@ var graph = map[string][]string{
 	"internal/testenv": {"activities", "engine", "internal/devpg", "internal/devtemporal", "org", "store", "worker"},
 	"bench": {"duban", "activities", "config", "engine", "internal/devpg", "internal/devtemporal", "org", "password",
 		"plan", "store", "worker", "workflows"},
-	"cmd/duban-dev": {"duban", "bench", "config", "engine", "internal/cli", "internal/devpg",
+	// The fault suite runs the production binary's processes and checks
+	// the store against the workflows as `duban verify` does.
+	"internal/chaos": {"duban", "config", "engine", "internal/cli", "internal/devpg", "org", "password", "plan", "reconcile", "store"},
+	"cmd/duban-dev": {"duban", "bench", "config", "engine", "internal/chaos", "internal/cli", "internal/devpg",
 		"internal/devtemporal", "notify/mailcatcher", "password", "plan", "store", "worker"},
 }
 
@@ -96,7 +99,7 @@ var outside = []struct {
 	{"Temporal server", "the embedded server is the dev kit's", []string{"go.temporal.io/server/"},
 		[]string{"internal/devtemporal"}},
 	{"Temporal SDK", "the domain, the adapters and the API know no Temporal types", []string{"go.temporal.io/"},
-		[]string{"activities", "workflows", "engine", "worker", "internal/cli", "internal/devtemporal", "internal/testenv", "bench", "cmd/duban-dev"}},
+		[]string{"activities", "workflows", "engine", "worker", "internal/cli", "internal/devtemporal", "internal/testenv", "bench", "internal/chaos", "cmd/duban-dev"}},
 	{"Temporal client and activity API", "workflow code is deterministic: no client, no activity API", []string{"go.temporal.io/sdk/client", "go.temporal.io/sdk/activity"},
 		[]string{"activities", "engine", "worker", "internal/cli", "internal/devtemporal", "internal/testenv", "bench", "cmd/duban-dev"}},
 	{"pgx", "only the store speaks to PostgreSQL", []string{"github.com/jackc/"},

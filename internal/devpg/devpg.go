@@ -172,3 +172,82 @@ func startPrivate(ctx context.Context, dir, dbName string) (*Database, error) {
 	}
 	return &Database{URL: u, How: "私有 PostgreSQL 集群（" + abs + "）", Stop: stop}, nil
 }
+
+// Cluster is a PostgreSQL cluster of its own in a directory, on a port of
+// its own: one that may be restarted, even crashed, without touching any
+// other server (the fault suite restarts it).
+type Cluster struct {
+	dir   string
+	port  int
+	pgctl string
+}
+
+// StartCluster creates (initdb) and starts a cluster in dir on 127.0.0.1:port.
+func StartCluster(ctx context.Context, dir string, port int) (*Cluster, error) {
+	initdb, err := findBin("initdb")
+	if err != nil {
+		return nil, err
+	}
+	pgctl, err := findBin("pg_ctl")
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		if u, err := user.Lookup("postgres"); err == nil {
+			uid, _ := strconv.Atoi(u.Uid)
+			gid, _ := strconv.Atoi(u.Gid)
+			_ = os.Chown(abs, uid, gid)
+		}
+	}
+	cmd, err := command(ctx, initdb, "-D", abs, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
+	if err != nil {
+		return nil, err
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("initdb: %w: %s", err, out)
+	}
+	c := &Cluster{dir: abs, port: port, pgctl: pgctl}
+	return c, c.ctl(ctx, "start")
+}
+
+func (c *Cluster) ctl(ctx context.Context, action string, extra ...string) error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", c.port, c.dir)
+	args := append([]string{"-D", c.dir, "-o", opts, "-l", filepath.Join(c.dir, "server.log"), "-w"}, extra...)
+	cmd, err := command(ctx, c.pgctl, append(args, action)...)
+	if err != nil {
+		return err
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl %s: %w: %s", action, err, out)
+	}
+	return nil
+}
+
+// AdminURL is the cluster's postgres database.
+func (c *Cluster) AdminURL() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+}
+
+// Restart stops the cluster in immediate mode (a crash: no checkpoint,
+// recovery from the WAL on start) and starts it again.
+func (c *Cluster) Restart(ctx context.Context) error {
+	return c.ctl(ctx, "restart", "-m", "immediate")
+}
+
+// Stop stops the cluster (fast mode).
+func (c *Cluster) Stop() {
+	_ = c.ctl(context.Background(), "stop", "-m", "fast")
+}
+
+// CreateDatabase creates an empty database on the server at adminURL and
+// returns its URL.
+func CreateDatabase(ctx context.Context, adminURL, name string) (string, error) {
+	return createDatabase(ctx, adminURL, name)
+}

@@ -32,6 +32,10 @@ type Options struct {
 	Namespace string
 	// Port for the frontend gRPC endpoint on 127.0.0.1; 0 picks a free one.
 	Port int
+	// FixedPorts puts the other services on the seven ports after Port
+	// instead of free ones, so a server restarted on the same database
+	// file finds its services where its membership table left them.
+	FixedPorts bool
 	// Logger receives the server's own logs; nil discards them.
 	Logger log.Logger
 }
@@ -58,6 +62,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		opts.Logger = log.NewNoopLogger()
 	}
 	ports, err := freePorts(opts.Port, 8)
+	if opts.FixedPorts && opts.Port != 0 {
+		ports, err = nil, nil
+		for i := range 8 {
+			ports = append(ports, opts.Port+i)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
