@@ -11,6 +11,10 @@ import (
 // festival says how to find a named day in a Gregorian year.
 type festival struct {
 	name string
+	// key is the festival's name in ASCII, for identifiers: a task
+	// instance's id is its workflow's id, which Temporal carries in gRPC
+	// headers, and those take printable ASCII only.
+	key string
 	// on returns the day in the year (month, day).
 	on func(year int) (time.Month, int)
 }
@@ -32,16 +36,16 @@ func solarDay(month time.Month, day int) func(int) (time.Month, int) {
 // festivals are the named days a plan can schedule by, listed roughly in
 // calendar order. The lunar ones and 清明 (a solar term) move from year to year.
 var festivals = []festival{
-	{"元旦", solarDay(time.January, 1)},
-	{"除夕", func(year int) (time.Month, int) {
+	{"元旦", "yuandan", solarDay(time.January, 1)},
+	{"除夕", "chuxi", func(year int) (time.Month, int) {
 		m, d := lunarDay(1, 1)(year)
 		t := time.Date(year, m, d-1, 0, 0, 0, 0, time.UTC)
 		return t.Month(), t.Day()
 	}},
-	{"春节", lunarDay(1, 1)},
-	{"元宵节", lunarDay(1, 15)},
-	{"妇女节", solarDay(time.March, 8)},
-	{"清明节", func(year int) (time.Month, int) {
+	{"春节", "chunjie", lunarDay(1, 1)},
+	{"元宵节", "yuanxiao", lunarDay(1, 15)},
+	{"妇女节", "funv", solarDay(time.March, 8)},
+	{"清明节", "qingming", func(year int) (time.Month, int) {
 		// The solar term 清明 falls between 3 and 6 April.
 		for d := 3; d <= 6; d++ {
 			if lunar.NewLunarFromDate(time.Date(year, time.April, d, 12, 0, 0, 0, time.UTC)).GetJieQi() == "清明" {
@@ -50,17 +54,17 @@ var festivals = []festival{
 		}
 		return time.April, 5
 	}},
-	{"劳动节", solarDay(time.May, 1)},
-	{"母亲节", func(year int) (time.Month, int) {
+	{"劳动节", "laodong", solarDay(time.May, 1)},
+	{"母亲节", "muqin", func(year int) (time.Month, int) {
 		// The second Sunday of May.
 		first := time.Date(year, time.May, 1, 0, 0, 0, 0, time.UTC).Weekday()
 		return time.May, 1 + (7-int(first))%7 + 7
 	}},
-	{"儿童节", solarDay(time.June, 1)},
-	{"端午节", lunarDay(5, 5)},
-	{"中秋节", lunarDay(8, 15)},
-	{"国庆节", solarDay(time.October, 1)},
-	{"重阳节", lunarDay(9, 9)},
+	{"儿童节", "ertong", solarDay(time.June, 1)},
+	{"端午节", "duanwu", lunarDay(5, 5)},
+	{"中秋节", "zhongqiu", lunarDay(8, 15)},
+	{"国庆节", "guoqing", solarDay(time.October, 1)},
+	{"重阳节", "chongyang", lunarDay(9, 9)},
 }
 
 // Festivals lists the names FestivalDate knows, roughly in calendar order.
@@ -70,6 +74,17 @@ func Festivals() []string {
 		out[i] = f.name
 	}
 	return out
+}
+
+// FestivalKey returns the ASCII key of a named festival (春节 → chunjie),
+// or false for a name it does not know.
+func FestivalKey(name string) (string, bool) {
+	for _, f := range festivals {
+		if f.name == name {
+			return f.key, true
+		}
+	}
+	return "", false
 }
 
 // FestivalDate returns the day (midnight, Asia/Shanghai) a named festival

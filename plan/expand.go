@@ -105,12 +105,30 @@ func PeriodLabel(p string) string {
 }
 
 // InstanceID is the stable id of an instance, also its workflow id.
+//
+// The id is the instance's workflow id too, which Temporal carries in gRPC
+// headers: it must be printable ASCII (CheckInstanceID), so a period is
+// named in ASCII (a festival by its key, chunjie for 春节).
 func InstanceID(year int, templateID, unit, period string) string {
 	id := fmt.Sprintf("%d/%s/%s", year, templateID, unit)
 	if period != "" {
 		id += "/" + period
 	}
 	return id
+}
+
+// CheckInstanceID refuses an instance id that cannot be a workflow id:
+// empty, or with anything but printable ASCII.
+func CheckInstanceID(id string) error {
+	if id == "" {
+		return fmt.Errorf("empty instance id")
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return fmt.Errorf("instance id %q: %q is not printable ASCII (the id is the workflow's id, which Temporal sends in gRPC headers)", id, r)
+		}
+	}
+	return nil
 }
 
 // Expand turns a validated plan into its task instances for a year (the
@@ -146,7 +164,7 @@ func Expand(p *Plan, h *org.Hierarchy, year int) ([]duban.TaskSpec, error) {
 				}
 				for _, fd := range dues {
 					spec := base
-					spec.ID = InstanceID(year, t.ID, u.Code, fd.Name)
+					spec.ID = InstanceID(year, t.ID, u.Code, fd.Key)
 					spec.Period = fd.Name
 					spec.Due = fd.Due
 					out = append(out, spec)
@@ -161,6 +179,11 @@ func Expand(p *Plan, h *org.Hierarchy, year int) ([]duban.TaskSpec, error) {
 				spec.Due = calendar.After(ends[i].EndOfDay(), t.Due.Grace.Duban())
 				out = append(out, spec)
 			}
+		}
+	}
+	for _, spec := range out {
+		if err := CheckInstanceID(spec.ID); err != nil {
+			return nil, fmt.Errorf("template %s: %w", spec.TemplateID, err)
 		}
 	}
 	return out, nil

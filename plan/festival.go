@@ -15,6 +15,7 @@ import (
 // day it falls on, and when the instance is due.
 type FestivalDue struct {
 	Name string    // the period label, e.g. 春节
+	Key  string    // the period in the instance's id, in ASCII, e.g. chunjie
 	Day  time.Time // the festival (midnight, Asia/Shanghai)
 	Due  time.Time // 23:59:59 of the day Lead before it
 }
@@ -34,8 +35,9 @@ func FestivalDues(d Due, planYear, year int) ([]FestivalDue, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown festival %q", name)
 		}
+		key, _ := calendar.FestivalKey(name)
 		end := duban.EndOfDay(day.Year(), day.Month(), day.Day())
-		out = append(out, FestivalDue{Name: name, Day: day, Due: calendar.Before(end, d.Lead.Duban())})
+		out = append(out, FestivalDue{Name: name, Key: key, Day: day, Due: calendar.Before(end, d.Lead.Duban())})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Day.Before(out[j].Day) })
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-dev/duban"
+	"github.com/duban-dev/duban/calendar"
 	"github.com/duban-dev/duban/plan"
 )
 
@@ -48,9 +49,9 @@ func TestFestivalRecurrenceAcrossYears(t *testing.T) {
 		// 19–21, Saturday 18 worked), and — the plan counts from 1 March —
 		// the next 春节, 1 February 2022 (holiday from 31 January; Sunday 30
 		// January worked).
-		{2021, []want{{"端午节", endOfDay(2021, 6, 11)}, {"中秋节", endOfDay(2021, 9, 18)}, {"春节", endOfDay(2022, 1, 30)}}, endOfDay(2021, 4, 4), "2021/3.1/430102/端午节"},
+		{2021, []want{{"端午节", endOfDay(2021, 6, 11)}, {"中秋节", endOfDay(2021, 9, 18)}, {"春节", endOfDay(2022, 1, 30)}}, endOfDay(2021, 4, 4), "2021/3.1/430102/duanwu"},
 		// 2022: 端午 3 June, 中秋 10 September, 春节 22 January 2023 (除夕 the 21st is already off).
-		{2022, []want{{"端午节", endOfDay(2022, 6, 2)}, {"中秋节", endOfDay(2022, 9, 9)}, {"春节", endOfDay(2023, 1, 20)}}, endOfDay(2022, 4, 5), "2022/3.1/430102/端午节"},
+		{2022, []want{{"端午节", endOfDay(2022, 6, 2)}, {"中秋节", endOfDay(2022, 9, 9)}, {"春节", endOfDay(2023, 1, 20)}}, endOfDay(2022, 4, 5), "2022/3.1/430102/duanwu"},
 	} {
 		specs := expand(t, p, c.year)
 		visits := byTemplate(specs, "3.1")
@@ -71,7 +72,8 @@ func TestFestivalRecurrenceAcrossYears(t *testing.T) {
 			if s.Period != w.period || !s.Due.Equal(w.due) || s.Kind != duban.KindRecurring {
 				t.Errorf("%d: instance %d is %s (%s) due %v, want %s due %v", c.year, i, s.ID, s.Period, s.Due, w.period, w.due)
 			}
-			if s.ID != plan.InstanceID(c.year, "3.1", "430102", w.period) || plan.PeriodLabel(s.Period) != w.period {
+			key, _ := calendar.FestivalKey(w.period)
+			if s.ID != plan.InstanceID(c.year, "3.1", "430102", key) || plan.PeriodLabel(s.Period) != w.period {
 				t.Errorf("%d: id %s, label %q", c.year, s.ID, plan.PeriodLabel(s.Period))
 			}
 		}

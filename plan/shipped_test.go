@@ -389,6 +389,7 @@ func TestShippedFestivalVisits(t *testing.T) {
 		{2021, map[string]time.Time{"端午节": endOfDay(2021, time.June, 11), "中秋节": endOfDay(2021, time.September, 18), "春节": endOfDay(2022, time.January, 30)}},
 		{2026, map[string]time.Time{"端午节": endOfDay(2026, time.June, 18), "中秋节": endOfDay(2026, time.September, 24), "春节": endOfDay(2027, time.February, 4)}},
 	} {
+		keys := map[string]string{"端午节": "duanwu", "中秋节": "zhongqiu", "春节": "chunjie"}
 		specs := byTemplate(expand(t, p, c.year), "3.7")
 		if len(specs) != 3*148 {
 			t.Errorf("%d: %d festival visits, want 3 for each of 148 cities and counties", c.year, len(specs))
@@ -399,7 +400,7 @@ func TestShippedFestivalVisits(t *testing.T) {
 				continue
 			}
 			order = append(order, s.Period)
-			if want := c.want[s.Period]; !s.Due.Equal(want) || s.ID != fmt.Sprintf("%d/3.7/430102/%s", c.year, s.Period) {
+			if want := c.want[s.Period]; !s.Due.Equal(want) || s.ID != fmt.Sprintf("%d/3.7/430102/%s", c.year, keys[s.Period]) {
 				t.Errorf("%s due %v, want %v", s.ID, s.Due, want)
 			}
 		}
@@ -533,5 +534,41 @@ func TestZonesTakeCountyTasksOnlyWhenThePlanSaysSo(t *testing.T) {
 	}
 	if n != 12 {
 		t.Errorf("%d zones among the county-level units, want 12", n)
+	}
+}
+
+// Every instance of every shipped plan, in its own year and launched onto
+// another, has an id Temporal can carry as a workflow id: printable ASCII.
+// (A festival's instance once carried 中秋节 in its id, and the client
+// refused to start its workflow.)
+func TestShippedInstanceIDsArePrintableASCII(t *testing.T) {
+	for _, id := range plan.ShippedIDs() {
+		p, _, err := plan.Shipped(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, year := range []int{p.Year, p.Year + 5} {
+			specs, err := plan.Expand(p, org.Hunan(), year)
+			if err != nil {
+				t.Fatalf("%s in %d: %v", id, year, err)
+			}
+			festivals := 0
+			for _, s := range specs {
+				if err := plan.CheckInstanceID(s.ID); err != nil {
+					t.Errorf("%s in %d: %v", id, year, err)
+				}
+				if strings.HasSuffix(s.ID, "/zhongqiu") && s.Period == "中秋节" {
+					festivals++
+				}
+			}
+			if id == "hunan-2021" && festivals == 0 {
+				t.Errorf("%s in %d: no 中秋节 instance with an id ending /zhongqiu", id, year)
+			}
+		}
+	}
+	for _, bad := range []string{"", "2021/3.7/4301/中秋节", "2021/2.1/4301 x", "2021/2.1/\x00"} {
+		if plan.CheckInstanceID(bad) == nil {
+			t.Errorf("CheckInstanceID(%q) = nil, want an error", bad)
+		}
 	}
 }
