@@ -217,6 +217,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "user change", method: "PATCH", path: func(o objects) string { return "/api/v1/users/" + o.user }, body: js(`{"display_name":""}`),
 			want: only(cell{422, 404, 404}, "admin")},
 		{name: "users of a unit", method: "GET", path: q("/api/v1/users?unit="), want: only(ok404, "admin")},
+		// Accounts from the UI (issue 13). A reset in scope is tried on the
+		// admin's own account (refused: 409), so the matrix changes no password.
+		{name: "user password reset", method: "POST", path: func(o objects) string {
+			if o.user == objs["admin"][in].user {
+				return fmt.Sprintf("/api/v1/users/%d/reset-password", f.user("yueyang-admin").ID)
+			}
+			return "/api/v1/users/" + o.user + "/reset-password"
+		}, want: only(cell{409, 404, 404}, "admin")},
+		{name: "user unlock", method: "POST", path: func(o objects) string { return "/api/v1/users/" + o.user + "/unlock" }, want: only(ok404, "admin")},
 		{name: "notification read", method: "POST", path: func(o objects) string { return "/api/v1/notifications/" + o.note + "/read" }, want: everyone(ok404)},
 		// 考核 and trends: the unit (or the award's unit) in the caller's subtree.
 		{name: "score of a unit", method: "GET", path: q("/api/v1/scores?unit="), want: only(ok404, "supervisor", "admin")},

@@ -98,6 +98,7 @@ var testUsers = []struct {
 	{"yuhua-approver", "430111", []duban.Role{duban.RoleApprover}},
 	{"wangcheng-official", "430112", []duban.Role{duban.RoleOfficial}},
 	{"changsha-approver", "4301", []duban.Role{duban.RoleApprover}},
+	{"changsha-admin", "4301", []duban.Role{duban.RoleAdmin}},
 	{"changsha-supervisor", "4301", []duban.Role{duban.RoleSupervisor}},
 	{"yueyang-supervisor", "4306", []duban.Role{duban.RoleSupervisor}},
 	{"yueyang-admin", "4306", []duban.Role{duban.RoleAdmin}},

@@ -121,6 +121,11 @@ func (s *server) routes(app *fiber.App) {
 	auth.Get("/users/:id", admin, s.getUser)
 	auth.Patch("/users/:id", admin, s.updateUser)
 
+	// Accounts from the UI (issue 13): reset and unlock, within the admin's
+	// units.
+	auth.Post("/users/:id/reset-password", admin, s.resetPassword)
+	auth.Post("/users/:id/unlock", admin, s.unlockUser)
+
 	// An unknown path falls through to fiber's 404, which the error handler
 	// turns into a problem document; the UI never answers under /api.
 	if s.Static != nil {

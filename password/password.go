@@ -70,3 +70,27 @@ func Check(encoded, pw string) error {
 	}
 	return nil
 }
+
+// generatedAlphabet leaves out characters easily misread on paper or
+// screen (0/O, 1/l/I) and anything hard to type on a phone.
+const generatedAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// Generate returns a random initial password of 12 characters (about 70
+// bits), for an administrator to hand over once; its user must change it.
+func Generate() string {
+	const n = len(generatedAlphabet)
+	out := make([]byte, 0, 12)
+	buf := make([]byte, 32)
+	for len(out) < cap(out) {
+		if _, err := rand.Read(buf); err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
+		}
+		for _, c := range buf {
+			// Bytes past the last whole multiple of n would bias the draw.
+			if int(c) < 256-256%n && len(out) < cap(out) {
+				out = append(out, generatedAlphabet[int(c)%n])
+			}
+		}
+	}
+	return string(out)
+}

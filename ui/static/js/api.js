@@ -143,7 +143,14 @@ export async function api(path, opts = {}) {
     signOut('expired');
     throw err;
   }
-  if (!res.ok) throw await problemOf(res);
+  if (!res.ok) {
+    const err = await problemOf(res);
+    if (err.code === 'password_change_required' && session.user) {
+      session.user.must_change_password = true;
+      window.dispatchEvent(new CustomEvent('duban:password-required'));
+    }
+    throw err;
+  }
   if (opts.raw) return res;
   if (res.status === 204) return null;
   const ct = res.headers.get('Content-Type') || '';

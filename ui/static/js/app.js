@@ -19,6 +19,8 @@ import * as plansPage from './pages/plans.js';
 import * as planChangesPage from './pages/plan-changes.js';
 import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
+// Accounts (修改密码, 用户管理, 单位管理, 批量导入账号).
+import * as passwordPage from './pages/password.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -49,6 +51,8 @@ const routes = [
   { re: /^\/plans\/([^/]+)\/changes$/, page: planChangesPage, allow: (u) => hasPerm(u, 'plans') },
   { re: /^\/scores(?:\/(\d+))?$/, page: scoresPage, allow: (u) => hasPerm(u, 'board') },
   { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
+  // Accounts.
+  { re: /^\/password$/, page: passwordPage },
 ];
 
 const main = document.getElementById('main');
@@ -79,7 +83,8 @@ function renderShell() {
     put(bottomNav);
     return;
   }
-  const items = navItems.filter((n) => n.show(u));
+  // An account that must change its password first has no menus.
+  const items = u.must_change_password ? [] : navItems.filter((n) => n.show(u));
   const link = (n, cls) => h('a', { href: n.href, class: cls, dataset: { nav: n.href } }, icon(n.icon), h('span', null, t(n.key)));
   const roles = (u.roles || []).map((r) => label('role', r.role, r.label)).join('、');
   put(topbar, 
@@ -94,6 +99,8 @@ function renderShell() {
         icon('globe'), h('span', { class: 'hide-narrow' }, t('langSwitch')), h('span', { class: 'show-narrow', 'aria-hidden': 'true' }, lang() === 'zh' ? 'EN' : '中')),
       h('div', { class: 'who', 'aria-label': t('account') },
         h('strong', null, u.display_name || u.username), h('span', null, `${u.unit?.name || ''} · ${roles}`)),
+      h('a', { href: '#/password', class: 'btn-ghost', id: 'change-password', dataset: { nav: '#/password' }, title: t('navPassword') },
+        icon('key'), h('span', { class: 'hide-narrow' }, t('navPassword'))),
       h('button', { type: 'button', class: 'btn-ghost', onclick: () => logout(), 'aria-label': t('signOut'), title: t('signOut') },
         icon('out'), h('span', { class: 'hide-narrow' }, t('signOut')))));
   put(bottomNav, h('ul', null, [...items.map((n) => h('li', null, link(n))),
@@ -160,7 +167,7 @@ let lastEventId = '';
 async function connectStream() {
   clearTimeout(streamTimer);
   if (stream) { stream.close(); stream = null; }
-  if (!signedIn()) return;
+  if (!signedIn() || session.user?.must_change_password) return;
   try {
     const { url } = await api('/notifications/stream-ticket', { method: 'POST' });
     const es = new EventSource(lastEventId ? `${url}&last_event_id=${encodeURIComponent(lastEventId)}` : url);
@@ -220,6 +227,11 @@ async function route() {
     location.replace(home());
     return;
   }
+  // A password an administrator set is changed before anything else.
+  if (session.user?.must_change_password && path !== '/password') {
+    location.replace('#/password');
+    return;
+  }
   markCurrent();
   const r = routes.find((x) => x.re.test(path));
   put(main);
@@ -271,6 +283,14 @@ onSignOut((reason) => {
 });
 
 window.addEventListener('hashchange', route);
+
+// The password page signed in again with the new password; the API said a
+// password change comes first (an administrator reset it meanwhile).
+window.addEventListener('duban:password-changed', () => { onSignedIn(); });
+window.addEventListener('duban:password-required', () => {
+  renderShell();
+  if (location.hash !== '#/password') location.hash = '#/password';
+});
 
 // Plan clock and countdowns tick every second; the clock is re-read every
 // five minutes so a long-open page does not drift.
