@@ -21,6 +21,7 @@ import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
 // Accounts (修改密码, 用户管理, 单位管理, 批量导入账号).
 import * as passwordPage from './pages/password.js';
+import * as usersPage from './pages/users.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -38,6 +39,8 @@ const navItems = [
   { href: '#/scores', key: 'navScores', icon: 'score', show: (u) => hasPerm(u, 'board') },
   { href: '#/audit', key: 'navAudit', icon: 'audit', show: (u) => hasPerm(u, 'audit') },
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
+  // Accounts.
+  { href: '#/users', key: 'navUsers', icon: 'users', show: (u) => hasPerm(u, 'users') },
 ];
 
 const routes = [
@@ -53,6 +56,7 @@ const routes = [
   { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
   // Accounts.
   { re: /^\/password$/, page: passwordPage },
+  { re: /^\/users$/, page: usersPage, allow: (u) => hasPerm(u, 'users') },
 ];
 
 const main = document.getElementById('main');

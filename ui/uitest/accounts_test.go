@@ -1,0 +1,90 @@
+package uitest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/duban-dev/duban"
+)
+
+// TestAdminManagesAccountsAndANewUserChangesThePassword: 长沙市's admin
+// adds an account for 天心区 on 用户管理 (a bad mobile is refused next to
+// its field), reads the initial password once, finds the account by
+// status and name, disables and enables it; the new user signs in with
+// the initial password, can do nothing before choosing their own, and
+// then lands on their tasks. A reset sends them back to 修改密码.
+func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
+	f := getFixture(t)
+	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
+	adm := f.signIn(t, srv, "changsha-admin")
+	adm.click(`nav a[href="#/users"]`)
+	adm.waitText("#page-title", "用户管理")
+	adm.waitText("#user-list", "长沙市审核人")
+	adm.eval(`(() => { document.querySelector('#user-create-box').open = true; window.confirm = () => true; return true; })()`, nil)
+	adm.fill(`#user-create input[name=username]`, "Tianxin-Li")
+	adm.fill(`#user-create input[name=display_name]`, "天心区李干事")
+	adm.fill(`#new-user-unit`, "天心区（430103）")
+	adm.fill(`#user-create input[name=mobile]`, "1380013800")
+	adm.click(`#user-create button[type=submit]`)
+	adm.waitText(`#user-create [data-field=mobile] .field-error`, "手机号应为 11 位数字")
+	adm.fill(`#user-create input[name=mobile]`, "13800138000")
+	adm.click(`#user-create button[type=submit]`)
+	adm.waitText("#user-secret", "已新增账号：天心区李干事")
+	initial := adm.str(`document.querySelector('#user-secret code.initial-password').textContent`)
+	if len(initial) != 12 {
+		t.Fatalf("initial password %q", initial)
+	}
+	adm.waitText(`#user-list tr[data-username="Tianxin-Li"]`, "待修改初始密码")
+	adm.shot("20-users", "#user-list")
+
+	// Filters: by name, by status.
+	adm.fill(`#user-filters input[name=q]`, "李干事")
+	adm.click(`#user-filters button[type=submit]`)
+	adm.waitJS("one row", `document.querySelectorAll('#user-list tbody tr').length === 1 && !!document.querySelector('#user-list tr[data-username="Tianxin-Li"]')`)
+	adm.click(`#user-list tr[data-username="Tianxin-Li"] button[data-action=disable]`)
+	adm.waitText("#toasts", "已停用 天心区李干事")
+	adm.goTo("#/users?status=disabled")
+	adm.waitText(`#user-list tr[data-username="Tianxin-Li"]`, "停用")
+	adm.click(`#user-list tr[data-username="Tianxin-Li"] button[data-action=enable]`)
+	adm.waitText("#toasts", "已启用 天心区李干事")
+
+	// The new user: the initial password opens only 修改密码.
+	u := f.open(t, srv)
+	u.login("tianxin-li", initial)
+	u.waitText("#page-title", "修改密码")
+	u.waitText("#must-change", "管理员设置的初始密码")
+	u.eval(`(() => { location.hash = '#/tasks'; return true; })()`, nil)
+	u.waitJS("back to 修改密码", `location.hash === '#/password' && document.querySelector('#page-title').textContent === '修改密码'`)
+	u.fill(`#password-form input[name=current_password]`, initial)
+	u.fill(`#password-form input[name=new_password]`, initial)
+	u.fill(`#password-form input[name=new_password_again]`, initial)
+	u.click(`#password-form button[type=submit]`)
+	u.waitText(`#password-form [data-field=new_password] .field-error`, "不能与当前密码相同")
+	u.fill(`#password-form input[name=new_password]`, "天心区李干事的新密码")
+	u.fill(`#password-form input[name=new_password_again]`, "天心区李干事的新密码")
+	u.click(`#password-form button[type=submit]`)
+	u.waitText("#page-title", "我的待办")
+	u.waitText("#toasts", "密码已修改")
+	var must bool
+	if err := f.stack.DB.Pool.QueryRow(context.Background(), `SELECT must_change_password FROM users WHERE username = 'Tianxin-Li'`).Scan(&must); err != nil || must {
+		t.Fatalf("must_change_password %v (%v)", must, err)
+	}
+
+	// A reset: a new password shown once; the user's session ends.
+	adm.goTo("#/users?q=Tianxin")
+	adm.click(`#user-list tr[data-username="Tianxin-Li"] button[data-action=reset]`)
+	adm.waitText("#user-secret", "已重置 天心区李干事 的密码")
+	reset := adm.str(`document.querySelector('#user-secret code.initial-password').textContent`)
+	if reset == initial || len(reset) != 12 {
+		t.Fatalf("reset password %q", reset)
+	}
+	u.eval(`(() => { location.hash = '#/notifications'; return true; })()`, nil)
+	u.waitJS("the sign-in form", `!!document.querySelector('form.login-form')`)
+	u.login("tianxin-li", reset)
+	u.waitText("#page-title", "修改密码")
+	// Every user reaches 修改密码 from the header.
+	adm.click(`#change-password`)
+	adm.waitText("#page-title", "修改密码")
+	adm.waitNoText("main", "管理员设置的初始密码")
+}
