@@ -88,3 +88,55 @@ func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
 	adm.waitText("#page-title", "修改密码")
 	adm.waitNoText("main", "管理员设置的初始密码")
 }
+
+// TestAdminManagesUnits: 长沙市's admin finds 天心区 by name, adds two
+// townships below it (a code of the wrong length is refused next to its
+// field), renames one, and merges the other into it, following the merge
+// to its end; the users page's unit picker then knows the renamed one.
+func TestAdminManagesUnits(t *testing.T) {
+	f := getFixture(t)
+	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
+	adm := f.signIn(t, srv, "changsha-admin")
+	adm.click(`nav a[href="#/units"]`)
+	adm.waitText("#page-title", "单位管理")
+	adm.waitText("#unit-tree", "芙蓉区")
+	adm.eval(`(() => { window.confirm = () => true; return true; })()`, nil)
+	adm.fill(`#unit-search input[name=q]`, "天心")
+	adm.click(`#unit-search button[type=submit]`)
+	adm.waitText("#unit-results", "湖南省 长沙市 天心区")
+	adm.click(`#unit-results button[data-action=add][data-code="430103"]`)
+	adm.fill(`#unit-add input[name=code]`, "43010390")
+	adm.fill(`#unit-add input[name=name]`, "试点街道")
+	adm.click(`#unit-add button[type=submit]`)
+	adm.waitText(`#unit-add [data-field=code] .field-error`, "区划代码应为")
+	adm.fill(`#unit-add input[name=code]`, "430103901")
+	adm.click(`#unit-add button[type=submit]`)
+	adm.waitText("#toasts", "试点街道（430103901）")
+	adm.click(`#unit-results button[data-action=add][data-code="430103"]`)
+	adm.fill(`#unit-add input[name=code]`, "430103902")
+	adm.fill(`#unit-add input[name=name]`, "试点二街道")
+	adm.click(`#unit-add button[type=submit]`)
+	adm.waitText("#toasts", "试点二街道（430103902）")
+
+	adm.fill(`#unit-search input[name=q]`, "试点")
+	adm.click(`#unit-search button[type=submit]`)
+	adm.waitJS("both new townships", `document.querySelectorAll('#unit-results li').length === 2`)
+	adm.click(`#unit-results button[data-action=rename][data-code="430103901"]`)
+	adm.fill(`#unit-rename input[name=name]`, "试点合并街道")
+	adm.click(`#unit-rename button[type=submit]`)
+	adm.waitText("#toasts", "已更名为 试点合并街道")
+	adm.waitText("#unit-results", "试点合并街道")
+	adm.click(`#unit-results button[data-action=merge][data-code="430103902"]`)
+	adm.setValue(`#unit-merge select[name=into]`, "430103901")
+	adm.click(`#unit-merge button[type=submit]`)
+	adm.waitText(`#unit-merge [data-field=reason] .field-error`, "合并依据")
+	adm.fill(`#unit-merge textarea[name=reason]`, "长政函〔2021〕9号：两街道合并")
+	adm.click(`#unit-merge button[type=submit]`)
+	adm.waitJSFor("the merge to end", `!!document.querySelector('#merge-progress [data-done]')`, 60*time.Second)
+	adm.waitText("#merge-progress", "试点二街道 已并入 试点合并街道")
+	adm.shot("21-units", "#unit-panel")
+	var merged string
+	if err := f.stack.DB.Pool.QueryRow(context.Background(), `SELECT name FROM units WHERE code = '430103901'`).Scan(&merged); err != nil || merged != "试点合并街道" {
+		t.Fatalf("unit 430103901 is %q (%v)", merged, err)
+	}
+}

@@ -22,6 +22,7 @@ import * as draftsPage from './pages/drafts.js';
 // Accounts (修改密码, 用户管理, 单位管理, 批量导入账号).
 import * as passwordPage from './pages/password.js';
 import * as usersPage from './pages/users.js';
+import * as unitsPage from './pages/units.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -41,6 +42,7 @@ const navItems = [
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
   // Accounts.
   { href: '#/users', key: 'navUsers', icon: 'users', show: (u) => hasPerm(u, 'users') },
+  { href: '#/units', key: 'navUnits', icon: 'tree', show: (u) => hasPerm(u, 'units') },
 ];
 
 const routes = [
@@ -57,6 +59,7 @@ const routes = [
   // Accounts.
   { re: /^\/password$/, page: passwordPage },
   { re: /^\/users$/, page: usersPage, allow: (u) => hasPerm(u, 'users') },
+  { re: /^\/units$/, page: unitsPage, allow: (u) => hasPerm(u, 'units') },
 ];
 
 const main = document.getElementById('main');

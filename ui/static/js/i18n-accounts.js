@@ -20,6 +20,18 @@ export const zhAccounts = {
   uUnlocked: '已解锁 {name}', uResetConfirm: '重置 {name} 的密码？将生成新的初始密码，其正在使用的登录立即失效。',
   uResetDone: '已重置 {name} 的密码', uMustChange: '待修改初始密码', uLockedUntil: '锁定至 {at}',
   userEdit: '编辑账号：{name}（{user}）', userSaved: '已保存 {name}',
+  // units
+  unitsTitle: '单位管理', unitsLead: '{unit}及下级单位：查找、新增、更名、合并。', unitTree: '单位层级',
+  unitSearch: '查找单位', unitSearchHint: '名称的一部分或代码的开头', unitSearchBtn: '查找', unitNoMatch: '没有名称或代码与“{q}”相符的单位。',
+  unitOpen: '展开 {name}', unitAddBelow: '新增下级', unitRename: '更名', unitMerge: '合并',
+  unitAddTitle: '新增单位', unitAddUnder: '上级单位：{name}（{code}）', unitCode: '区划代码', unitCodeHint: '{n} 位数字，以上级代码 {parent} 开头；层级由代码位数决定。',
+  unitName: '单位名称', unitAddSubmit: '新增单位', unitAdded: '已新增{level}单位 {name}（{code}）',
+  unitRenameTitle: '单位更名：{name}', unitNewName: '新名称', unitRenameHint: '更名后，该单位的任务随之显示新名称。', unitRenameSubmit: '保存名称',
+  unitRenamed: '{old} 已更名为 {name}',
+  unitMergeTitle: '合并单位：{name}', unitMergeWarn: '{name} 将并入所选单位：其账号和未办结的任务转到该单位，此后不再单独列出。此操作不能撤销。',
+  unitMergeInto: '并入单位', unitMergeChoose: '请选择同一上级下的单位', unitMergeIntoHint: '只能并入同一上级单位下的单位。',
+  unitMergeReason: '合并依据（文件或说明）', unitMergeSubmit: '合并', unitMergeConfirm: '确定将 {name} 并入 {into}？',
+  unitMergeRunning: '正在转移任务：还剩 {left} 项（共 {n} 项）', unitMergeDone: '合并完成：{name} 已并入 {into}，转移任务 {n} 项。',
 };
 
 export const enAccounts = {
@@ -40,4 +52,15 @@ export const enAccounts = {
   uUnlocked: '{name} unlocked', uResetConfirm: 'Reset the password of {name}? A new initial password is generated and their sessions end now.',
   uResetDone: 'Password of {name} reset', uMustChange: 'Initial password not yet changed', uLockedUntil: 'Locked until {at}',
   userEdit: 'Edit account: {name} ({user})', userSaved: '{name} saved',
+  unitsTitle: 'Units', unitsLead: '{unit} and the units below: find, add, rename, merge.', unitTree: 'Hierarchy',
+  unitSearch: 'Find a unit', unitSearchHint: 'Part of a name or the start of a code', unitSearchBtn: 'Find', unitNoMatch: 'No unit\'s name or code matches “{q}”.',
+  unitOpen: 'Open {name}', unitAddBelow: 'Add below', unitRename: 'Rename', unitMerge: 'Merge',
+  unitAddTitle: 'Add a unit', unitAddUnder: 'Parent: {name} ({code})', unitCode: 'Division code', unitCodeHint: '{n} digits starting with the parent\'s {parent}; the level follows from the length.',
+  unitName: 'Name', unitAddSubmit: 'Add unit', unitAdded: '{level} unit {name} ({code}) added',
+  unitRenameTitle: 'Rename {name}', unitNewName: 'New name', unitRenameHint: 'The unit\'s tasks show the new name.', unitRenameSubmit: 'Save name',
+  unitRenamed: '{old} is now {name}',
+  unitMergeTitle: 'Merge {name}', unitMergeWarn: '{name} joins the unit chosen: its accounts and open tasks move there and it is no longer listed. This cannot be undone.',
+  unitMergeInto: 'Merge into', unitMergeChoose: 'A unit under the same parent', unitMergeIntoHint: 'Only a unit under the same parent.',
+  unitMergeReason: 'Basis (circular or note)', unitMergeSubmit: 'Merge', unitMergeConfirm: 'Merge {name} into {into}?',
+  unitMergeRunning: 'Moving tasks: {left} of {n} left', unitMergeDone: 'Merged: {name} joined {into}; {n} tasks moved.',
 };
