@@ -334,6 +334,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/audit", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
 		{"GET", "/api/v1/users", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
 		{"POST", "/api/v1/users", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
+		// Accounts from a sheet: any admin, in their own units (the scope is
+		// per row: TestImportCreatesAndReimportUpdates).
+		{"GET", "/api/v1/users/import/template", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
+		{"POST", "/api/v1/users/import?dry_run=1", multipartBody(nil, nil), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
+		{"POST", "/api/v1/users/import", multipartBody(nil, nil), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
 		{"POST", "/api/v1/plans/validate", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		{"POST", "/api/v1/plans", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		// Drafting is the province's admins' (a city's admin is refused too).

@@ -125,6 +125,8 @@ func (s *server) routes(app *fiber.App) {
 	// units.
 	auth.Post("/users/:id/reset-password", admin, s.resetPassword)
 	auth.Post("/users/:id/unlock", admin, s.unlockUser)
+	auth.Get("/users/import/template", admin, s.importTemplate)
+	auth.Post("/users/import", admin, s.importUsers)
 
 	// An unknown path falls through to fiber's 404, which the error handler
 	// turns into a problem document; the UI never answers under /api.

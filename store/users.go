@@ -339,3 +339,75 @@ func (db *DB) UpdateUserAs(ctx context.Context, id int64, ch UserChange, actor d
 	})
 	return after, err
 }
+
+// UsersByUsernames finds the users holding any of the usernames, whatever
+// their case; the map is keyed by the lower-cased username.
+func (db *DB) UsersByUsernames(ctx context.Context, usernames []string) (map[string]User, error) {
+	keys := make([]string, len(usernames))
+	for i, u := range usernames {
+		keys[i] = strings.ToLower(u)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = ANY($1)`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("users by username: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, fmt.Errorf("users by username: %w", err)
+	}
+	out := make(map[string]User, len(users))
+	for _, u := range users {
+		out[strings.ToLower(u.Username)] = u
+	}
+	return out, nil
+}
+
+// UserImport is one import of accounts: users to create (with their
+// password hashes) and existing users to update (by id: name, unit,
+// roles, email, mobile), and what the audit row says of it.
+type UserImport struct {
+	Create []User
+	Update []User
+	Audit  map[string]any
+}
+
+// ImportUsersAs applies an import in one transaction, audited as one
+// user.import row: every user is created or updated, or none. A username
+// taken meanwhile (a race with another admin) fails the whole import.
+func (db *DB) ImportUsersAs(ctx context.Context, imp UserImport, unitCode string, actor duban.Actor) error {
+	for _, u := range append(append([]User(nil), imp.Create...), imp.Update...) {
+		if u.PasswordHash == "" {
+			u.PasswordHash = "-" // updates keep theirs
+		}
+		if err := validUser(u); err != nil {
+			return err
+		}
+	}
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if len(imp.Update) > 0 {
+			b := &pgx.Batch{}
+			for _, u := range imp.Update {
+				b.Queue(`UPDATE users SET display_name = $2, unit_code = $3, roles = $4, email = $5, mobile = $6 WHERE id = $1`,
+					u.ID, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.Mobile)
+			}
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return translate(err, "导入的账号")
+			}
+		}
+		if len(imp.Create) > 0 {
+			rows := make([][]any, len(imp.Create))
+			for i, u := range imp.Create {
+				rows[i] = []any{u.Username, u.DisplayName, u.UnitCode, roleStrings(u.Roles), u.Email, u.Mobile, u.PasswordHash, u.MustChangePassword}
+			}
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"users"},
+				[]string{"username", "display_name", "unit_code", "roles", "email", "mobile", "password_hash", "must_change_password"}, pgx.CopyFromRows(rows))
+			if err != nil {
+				if duban.ErrorCode(translate(err, "")) == duban.ECONFLICT {
+					return duban.Errorf(duban.ECONFLICT, "导入期间有用户名被其他账号占用，请重新校验后再导入")
+				}
+				return translate(err, "导入的账号")
+			}
+		}
+		return auditTx(ctx, tx, actor, "user.import", unitCode, "", imp.Audit)
+	})
+}
