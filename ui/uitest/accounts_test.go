@@ -1,9 +1,14 @@
 package uitest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/duban-dev/duban"
 )
@@ -139,4 +144,119 @@ func TestAdminManagesUnits(t *testing.T) {
 	if err := f.stack.DB.Pool.QueryRow(context.Background(), `SELECT name FROM units WHERE code = '430103901'`).Scan(&merged); err != nil || merged != "试点合并街道" {
 		t.Fatalf("unit 430103901 is %q (%v)", merged, err)
 	}
+}
+
+// accountSheet is an .xlsx with the sheet 账号: the template's header, then rows.
+func accountSheet(t *testing.T, rows ...[]string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", "账号"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range append([][]string{{"单位编码或名称", "姓名", "用户名", "角色", "邮箱", "手机"}}, rows...) {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		row := make([]any, len(r))
+		for j, v := range r {
+			row[j] = v
+		}
+		if err := f.SetSheetRow("账号", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImportAccountsInTheBrowser: 长沙市's admin downloads the template,
+// uploads a sheet with a bad row (sees its row number and reason; nothing
+// is stored), fixes it, imports it and downloads the initial passwords;
+// a new user signs in with theirs, must change it before anything else,
+// and then lands on their tasks.
+func TestImportAccountsInTheBrowser(t *testing.T) {
+	f := getFixture(t)
+	ctx := context.Background()
+	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
+	adm := f.signIn(t, srv, "changsha-admin")
+	adm.goTo("#/users")
+	adm.click(`a[data-action=import]`)
+	adm.waitText("#page-title", "批量导入账号")
+	adm.click("#import-template")
+	adm.waitJS("the template downloaded", `!document.querySelector('#import-template').disabled`)
+
+	rows := [][]string{
+		{"天心区", "天心区周干事", "tx-zhou", "承办人", "zhou@example.cn", "13800138011"},
+		{"430103", "天心区吴干事", "tx-wu", "承办人、局长", "", ""},
+		{"430102", "芙蓉区郑主任", "fr-zheng", "审核人", "", "13800138013"},
+	}
+	adm.upload(`#import-form input[name=file]`, map[string][]byte{"账号.xlsx": accountSheet(t, rows...)})
+	adm.click(`#import-form button[type=submit]`)
+	adm.waitText(`#import-errors tr[data-line="3"]`, "未知角色“局长”")
+	adm.waitText("#import-errors", "未导入任何账号")
+	adm.waitText(`#import-errors tr[data-line="3"]`, "角色")
+	if n := adm.str(`document.querySelectorAll('#import-errors tbody tr').length`); n != "1" {
+		t.Fatalf("%s bad rows shown, want 1", n)
+	}
+	adm.shot("22-import-errors", "#import-errors")
+	var n int
+	if err := f.stack.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE username IN ('tx-zhou', 'tx-wu', 'fr-zheng')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a refused sheet stored %d accounts (%v)", n, err)
+	}
+
+	rows[1][3] = "承办人"
+	adm.upload(`#import-form input[name=file]`, map[string][]byte{"账号.xlsx": accountSheet(t, rows...)})
+	adm.click(`#import-form button[type=submit]`)
+	adm.waitText("#import-checked", "校验通过：共 3 行，将新增 3 个、更新 0 个账号")
+	adm.waitText(`#import-checked tr[data-line="4"]`, "芙蓉区郑主任")
+	// The page hands the password sheet to the browser as a blob; keep it
+	// to read what the browser would save.
+	adm.eval(`(() => { const orig = URL.createObjectURL; URL.createObjectURL = (b) => { window.__blob = b; return orig.call(URL, b); }; return true; })()`, nil)
+	adm.click("#import-confirm")
+	adm.waitText("#import-done", "已导入：新增 3 个账号，更新 0 个账号")
+	adm.shot("23-import-done", "#import-done")
+	// The password sheet, as the browser would save it.
+	adm.eval(`(() => { window.__blob.arrayBuffer().then((b) => {
+		window.__sheet = btoa(String.fromCharCode(...new Uint8Array(b))); }); return true; })()`, nil)
+	adm.waitJS("the password sheet", `!!window.__sheet`)
+	if name := adm.str(`document.querySelector('#password-sheet').getAttribute('download')`); !strings.HasPrefix(name, "初始密码-长沙市") {
+		t.Fatalf("password sheet named %q", name)
+	}
+	data, err := base64.StdEncoding.DecodeString(adm.str(`window.__sheet`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, err := x.GetRows(x.GetSheetName(0))
+	if err != nil || len(sheet) != 4 {
+		t.Fatalf("password sheet %v (%v)", sheet, err)
+	}
+	initial := ""
+	for _, r := range sheet[1:] {
+		if r[3] == "tx-wu" {
+			initial = r[4]
+		}
+	}
+	if len(initial) != 12 {
+		t.Fatalf("no initial password for tx-wu in %v", sheet)
+	}
+
+	u := f.open(t, srv)
+	u.login("tx-wu", initial)
+	u.waitText("#page-title", "修改密码")
+	u.waitText("#must-change", "初始密码")
+	if items := u.str(`document.querySelectorAll('#topbar nav a').length`); items != "0" {
+		t.Fatalf("%s menus before the password is changed", items)
+	}
+	u.fill(`#password-form input[name=current_password]`, initial)
+	u.fill(`#password-form input[name=new_password]`, "吴干事自己的密码")
+	u.fill(`#password-form input[name=new_password_again]`, "吴干事自己的密码")
+	u.click(`#password-form button[type=submit]`)
+	u.waitText("#page-title", "我的待办")
+	u.waitText(".who", "天心区吴干事")
 }

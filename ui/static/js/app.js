@@ -23,6 +23,7 @@ import * as draftsPage from './pages/drafts.js';
 import * as passwordPage from './pages/password.js';
 import * as usersPage from './pages/users.js';
 import * as unitsPage from './pages/units.js';
+import * as usersImportPage from './pages/users-import.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -60,6 +61,7 @@ const routes = [
   { re: /^\/password$/, page: passwordPage },
   { re: /^\/users$/, page: usersPage, allow: (u) => hasPerm(u, 'users') },
   { re: /^\/units$/, page: unitsPage, allow: (u) => hasPerm(u, 'units') },
+  { re: /^\/users\/import$/, page: usersImportPage, allow: (u) => hasPerm(u, 'users') },
 ];
 
 const main = document.getElementById('main');

@@ -32,6 +32,18 @@ export const zhAccounts = {
   unitMergeInto: '并入单位', unitMergeChoose: '请选择同一上级下的单位', unitMergeIntoHint: '只能并入同一上级单位下的单位。',
   unitMergeReason: '合并依据（文件或说明）', unitMergeSubmit: '合并', unitMergeConfirm: '确定将 {name} 并入 {into}？',
   unitMergeRunning: '正在转移任务：还剩 {left} 项（共 {n} 项）', unitMergeDone: '合并完成：{name} 已并入 {into}，转移任务 {n} 项。',
+  // import
+  importTitle: '批量导入账号', importLead: '用 Excel 表一次新增或更新{unit}及下级单位的账号。', importTemplate: '下载模板',
+  importTemplateName: '账号导入模板.xlsx', importStep1: '下载模板：“填写说明”表列出各列要求和角色名称，“单位编码”表列出您管理的单位。',
+  importStep2: '在“账号”表中每行填写一个账号；已有的用户名按表更新（密码不变），新用户名新增账号。',
+  importStep3: '上传并校验：每一行都检查，全部无误后才能导入；导入后下载新账号的初始密码表。',
+  importFile: '账号表（.xlsx）', importFileHint: '最大 10 MB，最多 10000 行。', importChooseFile: '请选择填好的账号表', importCheck: '上传并校验',
+  importBadRows: '有误的行', importLine: '行号', importColumn: '列', importReason: '原因', importNothingStored: '未导入任何账号。请在表中改正以上各行后重新上传。',
+  importChecked: '校验通过：共 {rows} 行，将新增 {created} 个、更新 {updated} 个账号。', importPreview: '将导入的账号', importPreviewSome: '下表只列出前 {n} 行。',
+  importAction: '操作', importCreate: '新增', importUpdate: '更新', importConfirm: '确认导入（新增 {created} 个，更新 {updated} 个）',
+  importDone: '已导入：新增 {created} 个账号，更新 {updated} 个账号。', importPasswords: '下载初始密码表',
+  importPasswordsOnce: '初始密码只能在此下载这一次（离开本页后无法再取得，只能逐个重置密码）。请妥善保管并分发给本人；首次登录须修改密码。',
+  importToUsers: '返回用户管理',
 };
 
 export const enAccounts = {
@@ -63,4 +75,15 @@ export const enAccounts = {
   unitMergeInto: 'Merge into', unitMergeChoose: 'A unit under the same parent', unitMergeIntoHint: 'Only a unit under the same parent.',
   unitMergeReason: 'Basis (circular or note)', unitMergeSubmit: 'Merge', unitMergeConfirm: 'Merge {name} into {into}?',
   unitMergeRunning: 'Moving tasks: {left} of {n} left', unitMergeDone: 'Merged: {name} joined {into}; {n} tasks moved.',
+  importTitle: 'Import accounts', importLead: 'Add or update the accounts of {unit} and the units below from one Excel sheet.', importTemplate: 'Download the template',
+  importTemplateName: 'accounts-template.xlsx', importStep1: 'Download the template: the sheet 填写说明 explains the columns and role names, 单位编码 lists your units.',
+  importStep2: 'Fill one account per row of the sheet 账号; an existing username is updated (password kept), a new one added.',
+  importStep3: 'Upload to check: every row is checked, and only a sheet without faults can be imported; then download the new accounts\' initial passwords.',
+  importFile: 'Account sheet (.xlsx)', importFileHint: 'At most 10 MB and 10,000 rows.', importChooseFile: 'Choose the filled sheet', importCheck: 'Upload and check',
+  importBadRows: 'Rows with faults', importLine: 'Row', importColumn: 'Column', importReason: 'Reason', importNothingStored: 'Nothing was imported. Correct these rows and upload again.',
+  importChecked: 'Checked: {rows} rows; {created} accounts to add, {updated} to update.', importPreview: 'Accounts to import', importPreviewSome: 'Only the first {n} rows are listed.',
+  importAction: 'Action', importCreate: 'Add', importUpdate: 'Update', importConfirm: 'Import ({created} new, {updated} updated)',
+  importDone: 'Imported: {created} accounts added, {updated} updated.', importPasswords: 'Download the initial passwords',
+  importPasswordsOnce: 'The initial passwords can be downloaded here this once (after leaving the page only a reset per account). Keep them safe and hand them to each person; they change them at first sign-in.',
+  importToUsers: 'Back to users',
 };
