@@ -71,7 +71,7 @@ func TestMain(m *testing.M) {
 }
 
 // getFixture starts the shared stack on first use.
-func getFixture(t *testing.T) *fixture {
+func getFixture(t testing.TB) *fixture {
 	t.Helper()
 	fixOnce.Do(func() { fix, fixErr = setup() })
 	if fixErr != nil {

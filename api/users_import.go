@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
@@ -35,6 +36,8 @@ const (
 	maxImportBytes = 10 << 20
 	maxImportRows  = 10000
 	importSheet    = "账号"
+	// importTimeout bounds an import (the check is a request like any other).
+	importTimeout = 5 * time.Minute
 	// The spreadsheet may unpack to at most this much (a zip bomb stops here).
 	maxImportUnzipped = 200 << 20
 )
@@ -132,6 +135,10 @@ func (s *server) importUsers(c *fiber.Ctx) error {
 	if res.DryRun {
 		return c.JSON(res)
 	}
+	// Thousands of accounts take longer than a request's 30 s (their
+	// passwords are hashed on every core): the import has its own bound.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
+	defer cancel()
 	passwords, err := hashInitialPasswords(ctx, imp.create)
 	if err != nil {
 		return err
