@@ -529,6 +529,42 @@ feed:
 	return passwords, firstErr
 }
 
+// xlsxStyles are the account sheets' styles: a bold shaded header, and
+// text (codes, mobiles and passwords that Excel must not turn into numbers).
+func xlsxStyles(f *excelize.File) (bold, text int, err error) {
+	if bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDEBF7"}, Pattern: 1}}); err != nil {
+		return 0, 0, err
+	}
+	text, err = f.NewStyle(&excelize.Style{NumFmt: 49})
+	return bold, text, err
+}
+
+// streamSheet starts writing a sheet: the column widths and the header row.
+func streamSheet(f *excelize.File, sheet string, bold int, header []string, widths []float64) (*excelize.StreamWriter, error) {
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	head := make([]any, len(header))
+	for i, v := range header {
+		head[i] = excelize.Cell{StyleID: bold, Value: v}
+	}
+	return sw, sw.SetRow("A1", head)
+}
+
+func xlsxBytes(f *excelize.File) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // passwordSheet is the new accounts with their initial passwords.
 func passwordSheet(h *org.Hierarchy, users []store.User, passwords []string) ([]byte, error) {
 	f := excelize.NewFile()
@@ -537,28 +573,12 @@ func passwordSheet(h *org.Hierarchy, users []store.User, passwords []string) ([]
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return nil, err
 	}
-	sw, err := f.NewStreamWriter(sheet)
+	bold, text, err := xlsxStyles(f)
 	if err != nil {
 		return nil, err
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDEBF7"}, Pattern: 1}})
+	sw, err := streamSheet(f, sheet, bold, []string{"单位", "单位编码", "姓名", "用户名", "初始密码"}, []float64{28, 12, 14, 20, 16})
 	if err != nil {
-		return nil, err
-	}
-	text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
-	if err != nil {
-		return nil, err
-	}
-	for i, w := range []float64{28, 12, 14, 20, 16} {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return nil, err
-		}
-	}
-	head := []any{}
-	for _, v := range []string{"单位", "单位编码", "姓名", "用户名", "初始密码"} {
-		head = append(head, excelize.Cell{StyleID: bold, Value: v})
-	}
-	if err := sw.SetRow("A1", head); err != nil {
 		return nil, err
 	}
 	for i, u := range users {
@@ -575,11 +595,7 @@ func passwordSheet(h *org.Hierarchy, users []store.User, passwords []string) ([]
 	if err := sw.Flush(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return xlsxBytes(f)
 }
 
 // importTemplate is the sheet to fill: 账号 (the header row), 填写说明
@@ -608,11 +624,7 @@ func importTemplateFile(h *org.Hierarchy, scope string) ([]byte, error) {
 	if err := f.SetSheetName("Sheet1", importSheet); err != nil {
 		return nil, err
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDEBF7"}, Pattern: 1}})
-	if err != nil {
-		return nil, err
-	}
-	text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
+	bold, text, err := xlsxStyles(f)
 	if err != nil {
 		return nil, err
 	}
@@ -625,10 +637,8 @@ func importTemplateFile(h *org.Hierarchy, scope string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := f.SetCellStyle(importSheet, "A1", "F1", bold); err != nil {
-		return nil, err
-	}
-	// Codes and mobiles stay text (Excel would turn them into numbers).
+	// Codes and mobiles stay text (Excel would turn them into numbers);
+	// the header is styled after, as a column's style covers its cells.
 	for _, col := range []string{"A", "F"} {
 		if err := f.SetColStyle(importSheet, col, text); err != nil {
 			return nil, err
@@ -692,20 +702,8 @@ func importTemplateFile(h *org.Hierarchy, scope string) ([]byte, error) {
 	if _, err := f.NewSheet(units); err != nil {
 		return nil, err
 	}
-	sw, err := f.NewStreamWriter(units)
+	sw, err := streamSheet(f, units, bold, []string{"单位编码", "单位名称", "层级", "所属"}, []float64{14, 24, 10, 40})
 	if err != nil {
-		return nil, err
-	}
-	for i, w := range []float64{14, 24, 10, 40} {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return nil, err
-		}
-	}
-	head := []any{}
-	for _, v := range []string{"单位编码", "单位名称", "层级", "所属"} {
-		head = append(head, excelize.Cell{StyleID: bold, Value: v})
-	}
-	if err := sw.SetRow("A1", head); err != nil {
 		return nil, err
 	}
 	n := 1
@@ -723,9 +721,5 @@ func importTemplateFile(h *org.Hierarchy, scope string) ([]byte, error) {
 		return nil, err
 	}
 	f.SetActiveSheet(0)
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return xlsxBytes(f)
 }

@@ -135,7 +135,7 @@ func TestImportRefusesEveryBadRowAndStoresNothing(t *testing.T) {
 		require.Contains(t, fmt.Sprint(bad[8]), "邮箱: 邮箱格式不正确")
 		require.Contains(t, fmt.Sprint(bad[9]), "手机: ")
 		require.Contains(t, fmt.Sprint(bad[10]), "姓名: 姓名包含") // a control character, or what Excel kept of it
-		require.Len(t, bad[11], 3) // unit, name, roles
+		require.Len(t, bad[11], 3)                           // unit, name, roles
 		require.Contains(t, fmt.Sprint(bad[12]), "管理范围以外")
 		require.Contains(t, fmt.Sprint(bad[13]), "姓名: ")
 	}

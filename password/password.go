@@ -29,14 +29,16 @@ const MinLength = 8
 var ErrMismatch = errors.New("password does not match")
 
 // Hash returns the PHC string of a new argon2id hash of pw.
-func Hash(pw string) (string, error) {
+func Hash(pw string) (string, error) { return hashWith(pw, memoryKiB, passes) }
+
+func hashWith(pw string, memory, passes uint32) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, threads, keyLen)
+	key := argon2.IDKey([]byte(pw), salt, passes, memory, threads, keyLen)
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, passes, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
 // Check compares pw with a PHC string in constant time.
@@ -109,11 +111,5 @@ const (
 // first sign-in, and their own password gets Hash's full parameters.
 // Check reads the parameters from the hash, so both verify alike.
 func HashGenerated(pw string) (string, error) {
-	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
-	key := argon2.IDKey([]byte(pw), salt, generatedPasses, generatedMemoryKiB, threads, keyLen)
-	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, generatedMemoryKiB, generatedPasses, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+	return hashWith(pw, generatedMemoryKiB, generatedPasses)
 }

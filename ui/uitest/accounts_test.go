@@ -21,8 +21,7 @@ import (
 // then lands on their tasks. A reset sends them back to 修改密码.
 func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
 	f := getFixture(t)
-	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
-	adm := f.signIn(t, srv, "changsha-admin")
+	srv, adm := f.accountsAdmin(t)
 	adm.click(`nav a[href="#/users"]`)
 	adm.waitText("#page-title", "用户管理")
 	adm.waitText("#user-list", "长沙市审核人")
@@ -100,8 +99,7 @@ func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
 // to its end; the users page's unit picker then knows the renamed one.
 func TestAdminManagesUnits(t *testing.T) {
 	f := getFixture(t)
-	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
-	adm := f.signIn(t, srv, "changsha-admin")
+	_, adm := f.accountsAdmin(t)
 	adm.click(`nav a[href="#/units"]`)
 	adm.waitText("#page-title", "单位管理")
 	adm.waitText("#unit-tree", "芙蓉区")
@@ -179,8 +177,7 @@ func accountSheet(t *testing.T, rows ...[]string) []byte {
 func TestImportAccountsInTheBrowser(t *testing.T) {
 	f := getFixture(t)
 	ctx := context.Background()
-	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
-	adm := f.signIn(t, srv, "changsha-admin")
+	srv, adm := f.accountsAdmin(t)
 	adm.goTo("#/users")
 	adm.click(`a[data-action=import]`)
 	adm.waitText("#page-title", "批量导入账号")
@@ -259,4 +256,12 @@ func TestImportAccountsInTheBrowser(t *testing.T) {
 	u.click(`#password-form button[type=submit]`)
 	u.waitText("#page-title", "我的待办")
 	u.waitText(".who", "天心区吴干事")
+}
+
+// accountsAdmin is the account tests' server (no plan launched: accounts
+// need none) and 长沙市's admin signed in to it.
+func (f *fixture) accountsAdmin(t *testing.T) (*server, *page) {
+	t.Helper()
+	srv := f.serve(t, "accounts", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()})
+	return srv, f.signIn(t, srv, "changsha-admin")
 }
