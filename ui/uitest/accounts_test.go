@@ -100,7 +100,17 @@ func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
 func TestAdminManagesUnits(t *testing.T) {
 	f := getFixture(t)
 	_, adm := f.accountsAdmin(t)
-	adm.click(`nav a[href="#/units"]`)
+	// The townships added here leave with the test: other tests launch
+	// plans down to every township and count them.
+	t.Cleanup(func() {
+		for _, code := range []string{"430103902", "430103901"} {
+			if _, err := f.stack.DB.Pool.Exec(context.Background(), `DELETE FROM units WHERE code = $1`, code); err != nil {
+				t.Errorf("remove unit %s: %v", code, err)
+			}
+		}
+	})
+	adm.click(`nav a[href="#/users"]`)
+	adm.click(`.page-actions a[href="#/units"]`)
 	adm.waitText("#page-title", "单位管理")
 	adm.waitText("#unit-tree", "芙蓉区")
 	adm.eval(`(() => { window.confirm = () => true; return true; })()`, nil)

@@ -43,7 +43,6 @@ const navItems = [
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
   // Accounts.
   { href: '#/users', key: 'navUsers', icon: 'users', show: (u) => hasPerm(u, 'users') },
-  { href: '#/units', key: 'navUnits', icon: 'tree', show: (u) => hasPerm(u, 'units') },
 ];
 
 const routes = [
@@ -108,8 +107,8 @@ function renderShell() {
         icon('globe'), h('span', { class: 'hide-narrow' }, t('langSwitch')), h('span', { class: 'show-narrow', 'aria-hidden': 'true' }, lang() === 'zh' ? 'EN' : '中')),
       h('div', { class: 'who', 'aria-label': t('account') },
         h('strong', null, u.display_name || u.username), h('span', null, `${u.unit?.name || ''} · ${roles}`)),
-      h('a', { href: '#/password', class: 'btn-ghost', id: 'change-password', dataset: { nav: '#/password' }, title: t('navPassword') },
-        icon('key'), h('span', { class: 'hide-narrow' }, t('navPassword'))),
+      h('a', { href: '#/password', class: 'btn-ghost', id: 'change-password', dataset: { nav: '#/password' }, title: t('navPassword'), 'aria-label': t('navPassword') },
+        icon('key')),
       h('button', { type: 'button', class: 'btn-ghost', onclick: () => logout(), 'aria-label': t('signOut'), title: t('signOut') },
         icon('out'), h('span', { class: 'hide-narrow' }, t('signOut')))));
   put(bottomNav, h('ul', null, [...items.map((n) => h('li', null, link(n))),
