@@ -126,3 +126,29 @@ func TestUsersListFiltersAndUnlock(t *testing.T) {
 	require.ElementsMatch(t, []string{"email", "mobile"}, fields)
 	require.True(t, strings.Contains(fmt.Sprint(p["errors"]), "手机号"))
 }
+
+// TestAccountScopeAndBadIDs: 长沙市's admin finds no 岳阳市 unit or user,
+// and the account endpoints answer 404 to ids of every odd shape.
+func TestAccountScopeAndBadIDs(t *testing.T) {
+	f := getFixture(t)
+	admin := "changsha-admin"
+	units := f.as(t, admin, "GET", "/api/v1/units?q=岳阳", nil).json(t)
+	require.Empty(t, units["matches"])
+	found := f.as(t, admin, "GET", "/api/v1/units?q=天心", nil).json(t)["matches"].([]any)
+	require.NotEmpty(t, found)
+	require.Equal(t, "湖南省 长沙市 天心区", found[0].(map[string]any)["path_name"])
+	require.Len(t, f.as(t, admin, "GET", "/api/v1/units?q=4301&limit=200", nil).json(t)["matches"], 50)
+	f.as(t, admin, "GET", "/api/v1/units?q=%07", nil).problem(t, 422, "invalid")
+	f.as(t, admin, "GET", "/api/v1/units?parent=4306&q=岳阳", nil).problem(t, 404, "not_found")
+	f.as(t, admin, "GET", "/api/v1/users?unit=4306&subtree=1", nil).problem(t, 404, "not_found")
+	for _, it := range f.as(t, admin, "GET", "/api/v1/users?limit=200", nil).json(t)["items"].([]any) {
+		require.True(t, strings.HasPrefix(it.(map[string]any)["unit"].(map[string]any)["code"].(string), "4301"))
+	}
+	yy := fmt.Sprint(f.user("yueyanglou-official").ID)
+	for _, id := range []string{yy, "0", "-1", "99999999999999999999999", "1e3"} {
+		for _, action := range []string{"reset-password", "unlock"} {
+			f.as(t, admin, "POST", "/api/v1/users/"+id+"/"+action, nil).problem(t, 404, "not_found")
+		}
+	}
+	f.as(t, admin, "POST", "/api/v1/users/%00/reset-password", nil).problem(t, 422, "invalid") // the path is refused first
+}
