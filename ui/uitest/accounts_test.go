@@ -40,7 +40,7 @@ func TestAdminManagesAccountsAndANewUserChangesThePassword(t *testing.T) {
 		t.Fatalf("initial password %q", initial)
 	}
 	adm.waitText(`#user-list tr[data-username="Tianxin-Li"]`, "待修改初始密码")
-	adm.shot("20-users", "#user-list")
+	adm.shot("30-users", "#user-list")
 
 	// Filters: by name, by status.
 	adm.fill(`#user-filters input[name=q]`, "李干事")
@@ -147,7 +147,7 @@ func TestAdminManagesUnits(t *testing.T) {
 	adm.click(`#unit-merge button[type=submit]`)
 	adm.waitJSFor("the merge to end", `!!document.querySelector('#merge-progress [data-done]')`, 60*time.Second)
 	adm.waitText("#merge-progress", "试点二街道 已并入 试点合并街道")
-	adm.shot("21-units", "#unit-panel")
+	adm.shot("31-units", "#unit-panel")
 	var merged string
 	if err := f.stack.DB.Pool.QueryRow(context.Background(), `SELECT name FROM units WHERE code = '430103901'`).Scan(&merged); err != nil || merged != "试点合并街道" {
 		t.Fatalf("unit 430103901 is %q (%v)", merged, err)
@@ -207,7 +207,7 @@ func TestImportAccountsInTheBrowser(t *testing.T) {
 	if n := adm.str(`document.querySelectorAll('#import-errors tbody tr').length`); n != "1" {
 		t.Fatalf("%s bad rows shown, want 1", n)
 	}
-	adm.shot("22-import-errors", "#import-errors")
+	adm.shot("32-import-errors", "#import-errors")
 	var n int
 	if err := f.stack.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE username IN ('tx-zhou', 'tx-wu', 'fr-zheng')`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("a refused sheet stored %d accounts (%v)", n, err)
@@ -223,7 +223,7 @@ func TestImportAccountsInTheBrowser(t *testing.T) {
 	adm.eval(`(() => { const orig = URL.createObjectURL; URL.createObjectURL = (b) => { window.__blob = b; return orig.call(URL, b); }; return true; })()`, nil)
 	adm.click("#import-confirm")
 	adm.waitText("#import-done", "已导入：新增 3 个账号，更新 0 个账号")
-	adm.shot("23-import-done", "#import-done")
+	adm.shot("33-import-done", "#import-done")
 	// The password sheet, as the browser would save it.
 	adm.eval(`(() => { window.__blob.arrayBuffer().then((b) => {
 		window.__sheet = btoa(String.fromCharCode(...new Uint8Array(b))); }); return true; })()`, nil)

@@ -20,7 +20,7 @@ export async function render(main, { query }) {
   const treeBox = h('div', { class: 'unit-tree', id: 'unit-tree' });
   const resultsBox = h('div', { id: 'unit-results' });
   const ctx = { panel, me, refresh: null };
-  const q = h('input', { type: 'search', maxlength: 30, value: query.get('q') || '', autocomplete: 'off' });
+  const q = h('input', { type: 'text', enterkeyhint: 'search', maxlength: 30, value: query.get('q') || '', autocomplete: 'off' });
   const search = h('form', { class: 'filters', role: 'search', id: 'unit-search', novalidate: true },
     field(t('unitSearch'), q, { name: 'q', hint: t('unitSearchHint') }),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('unitSearchBtn'))));
@@ -112,6 +112,7 @@ function addForm(parent, ctx) {
     actions(ctx, 'unitAddSubmit'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearErrors(form);
     await busy(form, async () => {
       try {
         const u = await api('/units', { method: 'POST', json: { parent_code: parent.code, code: code.value.trim(), name: name.value.trim() } });
@@ -133,6 +134,7 @@ function renameForm(u, ctx) {
     actions(ctx, 'unitRenameSubmit'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearErrors(form);
     await busy(form, async () => {
       try {
         const r = await api(`/units/${encodeURIComponent(u.code)}`, { method: 'PATCH', json: { name: name.value.trim() } });
@@ -159,6 +161,7 @@ async function mergeForm(u, ctx) {
     actions(ctx, 'unitMergeSubmit'), progress);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearErrors(form);
     const target = siblings.find((s) => s.code === into.value);
     if (target && !confirm(t('unitMergeConfirm', { name: u.name, into: target.name }))) return;
     await busy(form, async () => {

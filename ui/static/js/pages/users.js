@@ -49,7 +49,7 @@ export async function render(main, { query }) {
 }
 
 function filterForm(f, unitOfFilter) {
-  const q = h('input', { type: 'search', value: f.q, maxlength: 64, autocomplete: 'off' });
+  const q = h('input', { type: 'text', enterkeyhint: 'search', value: f.q, maxlength: 64, autocomplete: 'off' });
   const unit = unitPicker({ value: unitOfFilter, name: 'unit', placeholder: t('unitPickerHint') });
   const role = h('select', null, h('option', { value: '' }, t('all')), roles.map((r) => h('option', { value: r, selected: r === f.role }, label('role', r))));
   const status = h('select', null, h('option', { value: '' }, t('all')),
