@@ -19,6 +19,7 @@ type auditView struct {
 var auditLabels = map[string]string{
 	"plan.import": "导入计划", "plan.launch": "下达计划", "user.create": "新增用户", "user.update": "修改用户", "user.password": "修改密码",
 	"unit.create": "新增单位", "unit.rename": "单位更名",
+	"user.reset_password": "重置密码", "user.unlock": "解锁账号", "user.import": "导入账号",
 	"comment.add": "发表评论", "comment.delete": "删除评论", "delegation.create": "委托审批", "delegation.revoke": "撤销委托",
 	"user.settings": "修改通知设置", "delivery.retry": "重试投递",
 }

@@ -152,7 +152,25 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localPrincipal, p)
+	if p.User.MustChangePassword && !passwordChangeAllows(c) {
+		return passwordChangeRequired()
+	}
 	return c.Next()
+}
+
+// passwordChangeAllows lists what answers a user whose password an
+// administrator set: who they are, the password change, and signing out
+// (refresh needs no access token).
+func passwordChangeAllows(c *fiber.Ctx) bool {
+	switch c.Method() + " " + strings.TrimSuffix(c.Path(), "/") {
+	case "GET /api/v1/me", "POST /api/v1/me/password", "POST /api/v1/auth/logout":
+		return true
+	}
+	return false
+}
+
+func passwordChangeRequired() error {
+	return apiError(codePasswordChange, "您的密码由管理员设置，请先修改密码后再使用系统")
 }
 
 func (s *server) principalOf(c *fiber.Ctx, tok, audience string) (*principal, error) {
@@ -441,7 +459,9 @@ func (r *passwordChange) validate() error {
 	if r.Current == "" {
 		errs = append(errs, input.FieldError{Field: "current_password", Message: "请输入当前密码"})
 	}
-	if utf8.RuneCountInString(r.New) < password.MinLength {
+	if r.New != "" && r.New == r.Current {
+		errs = append(errs, input.FieldError{Field: "new_password", Message: "新密码不能与当前密码相同"})
+	} else if utf8.RuneCountInString(r.New) < password.MinLength {
 		errs = append(errs, input.FieldError{Field: "new_password", Message: fmt.Sprintf("新密码至少 %d 个字符", password.MinLength)})
 	} else if len(r.New) > 256 {
 		errs = append(errs, input.FieldError{Field: "new_password", Message: "新密码过长"})
@@ -452,9 +472,9 @@ func (r *passwordChange) validate() error {
 	return nil
 }
 
-// changePassword sets a new password after checking the current one. Every
-// session of the user ends, this one included: sign in again with the new
-// password.
+// changePassword sets a new password after checking the current one, and
+// clears a password change an administrator required. Every session of
+// the user ends, this one included: sign in again with the new password.
 func (s *server) changePassword(c *fiber.Ctx) error {
 	p, err := caller(c)
 	if err != nil {
@@ -474,7 +494,8 @@ func (s *server) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.DB.UpdateUserAs(c.UserContext(), p.User.ID, store.UserChange{PasswordHash: &hash}, p.actor()); err != nil {
+	chosen := false
+	if _, err := s.DB.UpdateUserAs(c.UserContext(), p.User.ID, store.UserChange{PasswordHash: &hash, MustChangePassword: &chosen}, p.actor()); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

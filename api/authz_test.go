@@ -230,6 +230,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "user change", method: "PATCH", path: func(o objects) string { return "/api/v1/users/" + o.user }, body: js(`{"display_name":""}`),
 			want: only(cell{422, 404, 404}, "admin")},
 		{name: "users of a unit", method: "GET", path: q("/api/v1/users?unit="), want: only(ok404, "admin")},
+		// Accounts from the UI (issue 13). A reset in scope is tried on the
+		// admin's own account (refused: 409), so the matrix changes no password.
+		{name: "user password reset", method: "POST", path: func(o objects) string {
+			if o.user == objs["admin"][in].user {
+				return fmt.Sprintf("/api/v1/users/%d/reset-password", f.user("yueyang-admin").ID)
+			}
+			return "/api/v1/users/" + o.user + "/reset-password"
+		}, want: only(cell{409, 404, 404}, "admin")},
+		{name: "user unlock", method: "POST", path: func(o objects) string { return "/api/v1/users/" + o.user + "/unlock" }, want: only(ok404, "admin")},
 		{name: "notification read", method: "POST", path: func(o objects) string { return "/api/v1/notifications/" + o.note + "/read" }, want: everyone(ok404)},
 		// 考核 and trends: the unit (or the award's unit) in the caller's subtree.
 		{name: "score of a unit", method: "GET", path: q("/api/v1/scores?unit="), want: only(ok404, "supervisor", "admin")},
@@ -346,6 +355,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/audit", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 200, "admin": 200}},
 		{"GET", "/api/v1/users", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
 		{"POST", "/api/v1/users", rawJSON(`{}`), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
+		// Accounts from a sheet: any admin, in their own units (the scope is
+		// per row: TestImportCreatesAndReimportUpdates).
+		{"GET", "/api/v1/users/import/template", nil, map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 200}},
+		{"POST", "/api/v1/users/import?dry_run=1", multipartBody(nil, nil), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
+		{"POST", "/api/v1/users/import", multipartBody(nil, nil), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 422}},
 		{"POST", "/api/v1/plans/validate", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		{"POST", "/api/v1/plans", yamlBody([]byte("plan: x")), map[string]int{"official": 403, "approver": 403, "supervisor": 403, "admin": 403}},
 		// Drafting is the province's admins' (a city's admin is refused too).

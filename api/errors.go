@@ -23,7 +23,10 @@ const faultRetryAfter = 3 * time.Second
 
 // Problem codes beyond duban's: each names one thing a client can act on.
 const (
-	codeAccountLocked  = "account_locked"
+	codeAccountLocked = "account_locked"
+	// codePasswordChange: the password is one an administrator set; only
+	// /me, /me/password, logout and refresh answer until it is changed.
+	codePasswordChange = "password_change_required"
 	codeTooLarge       = "payload_too_large"
 	codeMediaType      = "unsupported_media_type"
 	codeMethod         = "method_not_allowed"
@@ -45,6 +48,7 @@ var problemInfo = map[string]struct {
 	duban.EUNAUTHORIZED: {fiber.StatusUnauthorized, "未登录或登录已失效"},
 	duban.ETOOMANY:      {fiber.StatusTooManyRequests, "请求过于频繁"},
 	codeAccountLocked:   {fiber.StatusTooManyRequests, "账号已锁定"},
+	codePasswordChange:  {fiber.StatusForbidden, "请先修改密码"},
 	codeTooLarge:        {fiber.StatusRequestEntityTooLarge, "请求内容过大"},
 	codeMediaType:       {fiber.StatusUnsupportedMediaType, "不支持的内容类型"},
 	codeMethod:          {fiber.StatusMethodNotAllowed, "不支持的请求方法"},

@@ -72,7 +72,7 @@ func TestMain(m *testing.M) {
 }
 
 // getFixture starts the shared stack on first use.
-func getFixture(t *testing.T) *fixture {
+func getFixture(t testing.TB) *fixture {
 	t.Helper()
 	fixOnce.Do(func() { fix, fixErr = setup([]string{"2.1", "8.1"}) })
 	if fixErr != nil {
@@ -119,6 +119,7 @@ var testUsers = []struct {
 	{"yuhua-approver", "430111", []duban.Role{duban.RoleApprover}},
 	{"wangcheng-official", "430112", []duban.Role{duban.RoleOfficial}},
 	{"changsha-approver", "4301", []duban.Role{duban.RoleApprover}},
+	{"changsha-admin", "4301", []duban.Role{duban.RoleAdmin}},
 	{"changsha-supervisor", "4301", []duban.Role{duban.RoleSupervisor}},
 	{"yueyang-supervisor", "4306", []duban.Role{duban.RoleSupervisor}},
 	{"yueyang-admin", "4306", []duban.Role{duban.RoleAdmin}},

@@ -11,16 +11,19 @@ import (
 )
 
 type meView struct {
-	ID          int64        `json:"id"`
-	Username    string       `json:"username"`
-	DisplayName string       `json:"display_name"`
-	Email       string       `json:"email,omitempty"`
-	Unit        unitRef      `json:"unit"`
-	UnitPath    []unitRef    `json:"unit_path"`
-	Roles       []roleView   `json:"roles"`
-	UnreadCount int          `json:"unread_count"`
-	Permissions []string     `json:"permissions"`
-	Clock       clockPayload `json:"clock"`
+	ID          int64      `json:"id"`
+	Username    string     `json:"username"`
+	DisplayName string     `json:"display_name"`
+	Email       string     `json:"email,omitempty"`
+	Unit        unitRef    `json:"unit"`
+	UnitPath    []unitRef  `json:"unit_path"`
+	Roles       []roleView `json:"roles"`
+	UnreadCount int        `json:"unread_count"`
+	// MustChangePassword: the password is one an administrator set; the
+	// API answers nothing else until it is changed.
+	MustChangePassword bool         `json:"must_change_password"`
+	Permissions        []string     `json:"permissions"`
+	Clock              clockPayload `json:"clock"`
 }
 
 type roleView struct {
@@ -34,7 +37,7 @@ func (s *server) meOf(c *fiber.Ctx, u store.User) (meView, error) {
 	if err != nil {
 		return meView{}, err
 	}
-	m := meView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Clock: s.clockPayload()}
+	m := meView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Clock: s.clockPayload(), MustChangePassword: u.MustChangePassword}
 	for _, code := range org.Ancestors(u.UnitCode) {
 		if x, ok := h.Get(code); ok {
 			m.UnitPath = append(m.UnitPath, unitRef{Code: x.Code, Name: x.Name, Level: x.Level, LevelLabel: x.Level.Label()})

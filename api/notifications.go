@@ -152,6 +152,9 @@ func (s *server) stream(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if p.User.MustChangePassword {
+		return passwordChangeRequired()
+	}
 	c.Locals(localPrincipal, p)
 	userID, sessionID := p.User.ID, p.SessionID
 	last := int64(-1)

@@ -127,6 +127,12 @@ func (s *server) routes(app *fiber.App) {
 	auth.Put("/me/settings", s.putSettings)
 	auth.Get("/deliveries", admin, s.listDeliveries)
 	auth.Post("/deliveries/:id/retry", admin, s.retryDelivery)
+	// Accounts from the UI (issue 13): reset and unlock, within the admin's
+	// units.
+	auth.Post("/users/:id/reset-password", admin, s.resetPassword)
+	auth.Post("/users/:id/unlock", admin, s.unlockUser)
+	auth.Get("/users/import/template", admin, s.importTemplate)
+	auth.Post("/users/import", admin, s.importUsers)
 
 	// An unknown path falls through to fiber's 404, which the error handler
 	// turns into a problem document; the UI never answers under /api.

@@ -18,6 +18,14 @@ type unitView struct {
 	ParentCode string    `json:"parent_code,omitempty"`
 	Path       []unitRef `json:"path"`
 	Children   []unitRef `json:"children"`
+	// Matches are the units below whose name or code matches q (GET
+	// /units?q=), each with its path of names.
+	Matches []unitMatch `json:"matches,omitempty"`
+}
+
+type unitMatch struct {
+	unitRef
+	PathName string `json:"path_name"`
 }
 
 // unitVisible: a unit in the caller's subtree, or one of the caller's
@@ -43,9 +51,36 @@ func (s *server) unitView(h *org.Hierarchy, u org.Unit) unitView {
 // listUnits lists the children of ?parent= (default: the caller's unit),
 // which must be the caller's unit or under it.
 func (s *server) listUnits(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("q"))
+	if msg := duban.TextProblem(q, 30, false); msg != "" {
+		return input.Invalid("搜索内容有误", input.FieldError{Field: "q", Message: msg})
+	}
+	limit := 20
+	if q != "" {
+		var err error
+		if limit, err = input.Limit(c); err != nil {
+			return err
+		}
+		limit = min(limit, 50)
+	}
 	return s.showUnit(c, func(p *principal) (string, bool) {
 		code := c.Query("parent", p.unit())
 		return code, org.Contains(p.unit(), code)
+	}, func(h *org.Hierarchy, v *unitView) {
+		if q == "" {
+			return
+		}
+		v.Matches = []unitMatch{}
+		for _, u := range h.All() {
+			if u.Code == v.Code || !org.Contains(v.Code, u.Code) || !(strings.Contains(u.Name, q) || strings.HasPrefix(u.Code, q)) {
+				continue
+			}
+			v.Matches = append(v.Matches, unitMatch{unitRef: unitRef{Code: u.Code, Name: u.Name, Level: u.Level, LevelLabel: u.Level.Label()},
+				PathName: h.Path(u.Code)})
+			if len(v.Matches) == limit {
+				break
+			}
+		}
 	})
 }
 
@@ -59,7 +94,7 @@ func (s *server) getUnit(c *fiber.Ctx) error {
 
 // showUnit answers with the unit pick names, its ancestors and children;
 // 404 when the caller may not see it.
-func (s *server) showUnit(c *fiber.Ctx, pick func(*principal) (code string, visible bool)) error {
+func (s *server) showUnit(c *fiber.Ctx, pick func(*principal) (code string, visible bool), more ...func(*org.Hierarchy, *unitView)) error {
 	p, err := caller(c)
 	if err != nil {
 		return err
@@ -73,7 +108,11 @@ func (s *server) showUnit(c *fiber.Ctx, pick func(*principal) (code string, visi
 	if !ok || !visible {
 		return apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(code, 20))
 	}
-	return c.JSON(s.unitView(h, u))
+	v := s.unitView(h, u)
+	for _, f := range more {
+		f(h, &v)
+	}
+	return c.JSON(v)
 }
 
 var unitCodeRE = regexp.MustCompile(`^[0-9]{2,12}$`)

@@ -18,23 +18,47 @@ import (
 )
 
 type userView struct {
-	ID          int64      `json:"id"`
-	Username    string     `json:"username"`
-	DisplayName string     `json:"display_name"`
-	Email       string     `json:"email"`
-	Unit        unitRef    `json:"unit"`
-	Roles       []roleView `json:"roles"`
-	Disabled    bool       `json:"disabled"`
-	CreatedAt   time.Time  `json:"created_at"`
+	ID                 int64      `json:"id"`
+	Username           string     `json:"username"`
+	DisplayName        string     `json:"display_name"`
+	Email              string     `json:"email"`
+	Mobile             string     `json:"mobile"`
+	Unit               unitRef    `json:"unit"`
+	Roles              []roleView `json:"roles"`
+	Disabled           bool       `json:"disabled"`
+	MustChangePassword bool       `json:"must_change_password"`
+	LockedUntil        *time.Time `json:"locked_until,omitempty"`
+	Status             string     `json:"status"`
+	StatusLabel        string     `json:"status_label"`
+	CreatedAt          time.Time  `json:"created_at"`
 }
 
+var userStatusLabels = map[string]string{store.UserActive: "启用", store.UserDisabled: "停用", store.UserLocked: "锁定"}
+
 func (s *server) userView(ctx context.Context, u store.User) userView {
-	v := userView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Disabled: u.Disabled, CreatedAt: u.CreatedAt,
+	v := userView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Mobile: u.Mobile, Disabled: u.Disabled,
+		MustChangePassword: u.MustChangePassword, LockedUntil: u.LockedUntil, CreatedAt: u.CreatedAt,
 		Unit: unitRef{Code: u.UnitCode, Name: s.unitName(ctx, u.UnitCode)}, Roles: []roleView{}}
 	for _, r := range u.Roles {
 		v.Roles = append(v.Roles, roleView{Role: r, Label: r.Label()})
 	}
+	switch {
+	case u.Disabled:
+		v.Status = store.UserDisabled
+	case u.LockedUntil != nil:
+		v.Status = store.UserLocked
+	default:
+		v.Status = store.UserActive
+	}
+	v.StatusLabel = userStatusLabels[v.Status]
 	return v
+}
+
+// withLock fills a user's running lockout, for a single user's view.
+func (s *server) withLock(ctx context.Context, u store.User) (store.User, error) {
+	until, err := s.DB.UserLockedUntil(ctx, u.Username, s.now())
+	u.LockedUntil = until
+	return u, err
 }
 
 // listUsers lists the users of units the admin manages.
@@ -43,12 +67,31 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := store.UserFilter{UnitPrefix: p.unit(), Query: c.Query("q")}
+	f := store.UserFilter{UnitPrefix: p.unit(), Query: c.Query("q"), Now: s.now()}
+	if msg := duban.TextProblem(f.Query, 64, false); msg != "" {
+		return input.Invalid("搜索内容有误", input.FieldError{Field: "q", Message: msg})
+	}
 	if unit := c.Query("unit"); unit != "" {
 		if !p.manages(unit) {
 			return apiError(duban.ENOTFOUND, "单位 %s 不存在", truncateRunes(unit, 20))
 		}
-		f.Unit = unit
+		if c.QueryBool("subtree") {
+			f.UnitPrefix = unit
+		} else {
+			f.Unit = unit
+		}
+	}
+	if role := c.Query("role"); role != "" {
+		if !duban.Role(role).Valid() {
+			return input.Invalid("角色有误", input.FieldError{Field: "role", Message: "角色应为 official、approver、supervisor、admin 之一"})
+		}
+		f.Role = duban.Role(role)
+	}
+	switch st := c.Query("status"); st {
+	case "", store.UserActive, store.UserDisabled, store.UserLocked:
+		f.Status = st
+	default:
+		return input.Invalid("状态有误", input.FieldError{Field: "status", Message: "状态应为 active（启用）、disabled（停用）、locked（锁定）之一"})
 	}
 	limit, err := input.Limit(c)
 	if err != nil {
@@ -98,10 +141,67 @@ func (s *server) getUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if u, err = s.withLock(c.UserContext(), u); err != nil {
+		return err
+	}
 	return c.JSON(s.userView(c.UserContext(), u))
 }
 
 var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+
+var (
+	emailRE  = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+	mobileRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+)
+
+// Account fields, one check each, shared by the form and the import: each
+// says what is wrong, or "".
+func usernameProblem(v string) string {
+	if duban.HasControl(v) {
+		return "用户名包含控制字符或无效编码"
+	}
+	if !usernameRE.MatchString(v) {
+		return "用户名为 2–64 位字母、数字、点、下划线或连字符，以字母或数字开头"
+	}
+	return ""
+}
+
+func displayNameProblem(v string) string {
+	if msg := duban.TextProblem(v, 60, false); msg != "" {
+		return "姓名" + msg
+	}
+	if strings.TrimSpace(v) == "" {
+		return "姓名必填，最多 60 个字"
+	}
+	return ""
+}
+
+func emailProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	if duban.HasControl(v) || len(v) > 200 || !emailRE.MatchString(v) {
+		return "邮箱格式不正确"
+	}
+	return ""
+}
+
+func mobileProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	if !mobileRE.MatchString(v) {
+		return "手机号应为 11 位数字，以 1 开头"
+	}
+	return ""
+}
+
+func addProblem(errs []input.FieldError, field, msg string) []input.FieldError {
+	if msg != "" {
+		errs = append(errs, input.FieldError{Field: field, Message: msg})
+	}
+	return errs
+}
 
 type userRequest struct {
 	Username    string       `json:"username"`
@@ -109,25 +209,25 @@ type userRequest struct {
 	UnitCode    string       `json:"unit_code"`
 	Roles       []duban.Role `json:"roles"`
 	Email       string       `json:"email"`
-	Password    string       `json:"password"`
+	Mobile      string       `json:"mobile"`
+	// Password is the initial password; empty: one is generated and
+	// answered once.
+	Password string `json:"password"`
 }
 
 func (r *userRequest) validate() error {
 	var errs []input.FieldError
-	if !usernameRE.MatchString(r.Username) {
-		errs = append(errs, input.FieldError{Field: "username", Message: "用户名为 2–64 位字母、数字、点、下划线或连字符"})
-	}
-	if strings.TrimSpace(r.DisplayName) == "" || utf8.RuneCountInString(r.DisplayName) > 60 {
-		errs = append(errs, input.FieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
-	}
+	errs = addProblem(errs, "username", usernameProblem(r.Username))
+	errs = addProblem(errs, "display_name", displayNameProblem(r.DisplayName))
 	if r.UnitCode == "" {
 		errs = append(errs, input.FieldError{Field: "unit_code", Message: "必填"})
 	}
 	errs = append(errs, checkRoles(r.Roles)...)
-	if r.Email != "" && (!strings.Contains(r.Email, "@") || len(r.Email) > 200) {
-		errs = append(errs, input.FieldError{Field: "email", Message: "邮箱格式不正确"})
+	errs = addProblem(errs, "email", emailProblem(r.Email))
+	errs = addProblem(errs, "mobile", mobileProblem(r.Mobile))
+	if r.Password != "" {
+		errs = append(errs, checkPassword("password", r.Password)...)
 	}
-	errs = append(errs, checkPassword("password", r.Password)...)
 	if len(errs) > 0 {
 		return input.Invalid("用户信息有误", errs...)
 	}
@@ -161,8 +261,15 @@ func checkPassword(field, pw string) []input.FieldError {
 	return nil
 }
 
+// createdUser is a new account with its initial password, shown once when
+// the server generated it.
+type createdUser struct {
+	userView
+	InitialPassword string `json:"initial_password,omitempty"`
+}
+
 // createUser adds a user at a unit the admin manages; audited with the
-// insert.
+// insert. The user must change the password on first sign-in.
 func (s *server) createUser(c *fiber.Ctx) error {
 	p, err := caller(c)
 	if err != nil {
@@ -175,16 +282,23 @@ func (s *server) createUser(c *fiber.Ctx) error {
 	if err := s.checkManagedUnit(c, p, req.UnitCode); err != nil {
 		return err
 	}
-	hash, err := password.Hash(req.Password)
+	out := createdUser{}
+	pw := req.Password
+	if pw == "" {
+		pw = password.Generate()
+		out.InitialPassword = pw
+	}
+	hash, err := password.Hash(pw)
 	if err != nil {
 		return err
 	}
 	u, err := s.DB.CreateUserAs(c.UserContext(), store.User{Username: req.Username, DisplayName: strings.TrimSpace(req.DisplayName),
-		UnitCode: req.UnitCode, Roles: req.Roles, Email: req.Email, PasswordHash: hash}, p.actor())
+		UnitCode: req.UnitCode, Roles: req.Roles, Email: req.Email, Mobile: req.Mobile, PasswordHash: hash, MustChangePassword: true}, p.actor())
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(s.userView(c.UserContext(), u))
+	out.userView = s.userView(c.UserContext(), u)
+	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
 func (s *server) checkManagedUnit(c *fiber.Ctx, p *principal, code string) error {
@@ -203,6 +317,7 @@ type userPatch struct {
 	UnitCode    *string       `json:"unit_code"`
 	Roles       *[]duban.Role `json:"roles"`
 	Email       *string       `json:"email"`
+	Mobile      *string       `json:"mobile"`
 	Disabled    *bool         `json:"disabled"`
 	Password    *string       `json:"password"`
 	Unlock      bool          `json:"unlock"`
@@ -210,14 +325,17 @@ type userPatch struct {
 
 func (r *userPatch) validate() error {
 	var errs []input.FieldError
-	if r.DisplayName != nil && (strings.TrimSpace(*r.DisplayName) == "" || utf8.RuneCountInString(*r.DisplayName) > 60) {
-		errs = append(errs, input.FieldError{Field: "display_name", Message: "姓名必填，最多 60 个字"})
+	if r.DisplayName != nil {
+		errs = addProblem(errs, "display_name", displayNameProblem(*r.DisplayName))
 	}
 	if r.Roles != nil {
 		errs = append(errs, checkRoles(*r.Roles)...)
 	}
-	if r.Email != nil && *r.Email != "" && (!strings.Contains(*r.Email, "@") || len(*r.Email) > 200) {
-		errs = append(errs, input.FieldError{Field: "email", Message: "邮箱格式不正确"})
+	if r.Email != nil {
+		errs = addProblem(errs, "email", emailProblem(*r.Email))
+	}
+	if r.Mobile != nil {
+		errs = addProblem(errs, "mobile", mobileProblem(*r.Mobile))
 	}
 	if r.Password != nil {
 		errs = append(errs, checkPassword("password", *r.Password)...)
@@ -248,15 +366,65 @@ func (s *server) updateUser(c *fiber.Ctx) error {
 	if u.ID == p.User.ID && ((req.Disabled != nil && *req.Disabled) || (req.Roles != nil && !hasRole(*req.Roles, duban.RoleAdmin))) {
 		return apiError(duban.ECONFLICT, "不能停用自己或取消自己的管理员角色")
 	}
-	ch := store.UserChange{DisplayName: req.DisplayName, UnitCode: req.UnitCode, Roles: req.Roles, Email: req.Email, Disabled: req.Disabled, Unlock: req.Unlock}
+	if req.DisplayName != nil {
+		trimmed := strings.TrimSpace(*req.DisplayName)
+		req.DisplayName = &trimmed
+	}
+	ch := store.UserChange{DisplayName: req.DisplayName, UnitCode: req.UnitCode, Roles: req.Roles, Email: req.Email, Mobile: req.Mobile,
+		Disabled: req.Disabled, Unlock: req.Unlock}
 	if req.Password != nil {
 		hash, err := password.Hash(*req.Password)
 		if err != nil {
 			return err
 		}
-		ch.PasswordHash = &hash
+		// A password an administrator chose is changed on first use.
+		must := u.ID != p.User.ID
+		ch.PasswordHash, ch.MustChangePassword = &hash, &must
 	}
 	updated, err := s.DB.UpdateUserAs(c.UserContext(), u.ID, ch, p.actor())
+	if err != nil {
+		return err
+	}
+	if updated, err = s.withLock(c.UserContext(), updated); err != nil {
+		return err
+	}
+	return c.JSON(s.userView(c.UserContext(), updated))
+}
+
+// resetPassword gives a user the admin manages a generated password,
+// answered once, which the user must change on first sign-in; the user's
+// sessions end and a lockout is lifted. Audited as user.reset_password
+// (never the password).
+func (s *server) resetPassword(c *fiber.Ctx) error {
+	p, u, err := s.managedUser(c)
+	if err != nil {
+		return err
+	}
+	if u.ID == p.User.ID {
+		return apiError(duban.ECONFLICT, "不能重置自己的密码，请在“修改密码”中修改")
+	}
+	pw := password.Generate()
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	must := true
+	updated, err := s.DB.UpdateUserAs(c.UserContext(), u.ID, store.UserChange{PasswordHash: &hash, MustChangePassword: &must, Unlock: true,
+		Action: "user.reset_password"}, p.actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(createdUser{userView: s.userView(c.UserContext(), updated), InitialPassword: pw})
+}
+
+// unlockUser clears a user's failed sign-ins and lockout. Audited as
+// user.unlock.
+func (s *server) unlockUser(c *fiber.Ctx) error {
+	p, u, err := s.managedUser(c)
+	if err != nil {
+		return err
+	}
+	updated, err := s.DB.UpdateUserAs(c.UserContext(), u.ID, store.UserChange{Unlock: true, Action: "user.unlock"}, p.actor())
 	if err != nil {
 		return err
 	}

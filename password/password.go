@@ -29,14 +29,16 @@ const MinLength = 8
 var ErrMismatch = errors.New("password does not match")
 
 // Hash returns the PHC string of a new argon2id hash of pw.
-func Hash(pw string) (string, error) {
+func Hash(pw string) (string, error) { return hashWith(pw, memoryKiB, passes) }
+
+func hashWith(pw string, memory, passes uint32) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, threads, keyLen)
+	key := argon2.IDKey([]byte(pw), salt, passes, memory, threads, keyLen)
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, passes, threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
 // Check compares pw with a PHC string in constant time.
@@ -69,4 +71,45 @@ func Check(encoded, pw string) error {
 		return ErrMismatch
 	}
 	return nil
+}
+
+// generatedAlphabet leaves out characters easily misread on paper or
+// screen (0/O, 1/l/I) and anything hard to type on a phone.
+const generatedAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// Generate returns a random initial password of 12 characters (about 70
+// bits), for an administrator to hand over once; its user must change it.
+func Generate() string {
+	const n = len(generatedAlphabet)
+	out := make([]byte, 0, 12)
+	buf := make([]byte, 32)
+	for len(out) < cap(out) {
+		if _, err := rand.Read(buf); err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
+		}
+		for _, c := range buf {
+			// Bytes past the last whole multiple of n would bias the draw.
+			if int(c) < 256-256%n && len(out) < cap(out) {
+				out = append(out, generatedAlphabet[int(c)%n])
+			}
+		}
+	}
+	return string(out)
+}
+
+// Light parameters for generated passwords (see HashGenerated).
+const (
+	generatedMemoryKiB = 1024
+	generatedPasses    = 1
+)
+
+// HashGenerated hashes a password Generate made, with light argon2id
+// parameters (1 MiB, 1 pass: under a millisecond, against about 100 ms):
+// the secret is 12 characters drawn at random from 56 (about 70 bits), so
+// guessing it stays out of reach whatever the hash costs, while an import
+// of thousands of accounts hashes in seconds. The user replaces it at
+// first sign-in, and their own password gets Hash's full parameters.
+// Check reads the parameters from the hash, so both verify alike.
+func HashGenerated(pw string) (string, error) {
+	return hashWith(pw, generatedMemoryKiB, generatedPasses)
 }

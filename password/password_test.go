@@ -39,3 +39,35 @@ func BenchmarkCheck(b *testing.B) {
 		_ = password.Check(h, "correct horse battery staple")
 	}
 }
+
+func TestGeneratedPasswords(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		pw := password.Generate()
+		if len(pw) != 12 || strings.ContainsAny(pw, "0O1lI") || seen[pw] {
+			t.Fatalf("generated %q (seen before: %v)", pw, seen[pw])
+		}
+		seen[pw] = true
+	}
+	pw := password.Generate()
+	h, err := password.HashGenerated(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=1024,t=1,p=1$") {
+		t.Fatalf("hash %q", h)
+	}
+	if err := password.Check(h, pw); err != nil {
+		t.Fatalf("generated password refused: %v", err)
+	}
+	if err := password.Check(h, pw+"x"); !errors.Is(err, password.ErrMismatch) {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+func BenchmarkHashGenerated(b *testing.B) {
+	pw := password.Generate()
+	for b.Loop() {
+		_, _ = password.HashGenerated(pw)
+	}
+}

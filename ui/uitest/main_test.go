@@ -55,6 +55,7 @@ var people = []struct {
 	{"furong-approver", "芙蓉区审核人", "430102", []duban.Role{duban.RoleApprover}},
 	{"changsha-approver", "长沙市审核人", "4301", []duban.Role{duban.RoleApprover}},
 	{"changsha-supervisor", "长沙市督查人", "4301", []duban.Role{duban.RoleSupervisor}},
+	{"changsha-admin", "长沙市管理员", "4301", []duban.Role{duban.RoleAdmin}},
 	{"hunan-approver", "省计生协审核人", "43", []duban.Role{duban.RoleApprover}},
 	{"hunan-admin", "省计生协管理员", "43", []duban.Role{duban.RoleAdmin, duban.RoleSupervisor}},
 	{"lockme", "锁定测试", "430103", []duban.Role{duban.RoleOfficial}},

@@ -65,8 +65,8 @@ function clear() {
 export function onSignOut(fn) { signOutListeners.add(fn); }
 
 // signOut forgets the session locally and tells the app why.
-export function signOut(reason) {
-  const had = !!session.user || !!access;
+export function signOut(reason, force = false) {
+  const had = force || !!session.user || !!access;
   clear();
   if (had) for (const fn of signOutListeners) fn(reason);
 }
@@ -133,7 +133,9 @@ export async function api(path, opts = {}) {
     try {
       await refresh();
     } catch (e) {
-      if (e.status === 401) signOut('expired');
+      // A refused refresh token has already cleared the session (refresh
+      // below): the page must still hear of it and show the sign-in form.
+      if (e.status === 401) signOut('expired', true);
       throw e;
     }
     res = await send(path, opts);
@@ -143,7 +145,14 @@ export async function api(path, opts = {}) {
     signOut('expired');
     throw err;
   }
-  if (!res.ok) throw await problemOf(res);
+  if (!res.ok) {
+    const err = await problemOf(res);
+    if (err.code === 'password_change_required' && session.user) {
+      session.user.must_change_password = true;
+      window.dispatchEvent(new CustomEvent('duban:password-required'));
+    }
+    throw err;
+  }
   if (opts.raw) return res;
   if (res.status === 204) return null;
   const ct = res.headers.get('Content-Type') || '';

@@ -21,6 +21,11 @@ import * as scoresPage from './pages/scores.js';
 import * as draftsPage from './pages/drafts.js';
 import * as settingsPage from './pages/settings.js';
 import * as deliveriesPage from './pages/deliveries.js';
+// Accounts (修改密码, 用户管理, 单位管理, 批量导入账号).
+import * as passwordPage from './pages/password.js';
+import * as usersPage from './pages/users.js';
+import * as unitsPage from './pages/units.js';
+import * as usersImportPage from './pages/users-import.js';
 
 // A fault the server answered with 503/504 is being retried (api.js): say
 // so, so nobody presses the button again.
@@ -41,6 +46,8 @@ const navItems = [
   // Not in the phone's bottom bar (five items at most): on a phone admins
   // reach 投递记录 from 设置.
   { href: '#/deliveries', label: { zh: '投递记录', en: 'Deliveries' }, icon: 'bell', deskOnly: true, show: (u) => hasPerm(u, 'deliveries') },
+  // Accounts.
+  { href: '#/users', key: 'navUsers', icon: 'users', show: (u) => hasPerm(u, 'users') },
 ];
 
 const routes = [
@@ -56,6 +63,11 @@ const routes = [
   { re: /^\/drafts$/, page: draftsPage, allow: (u) => hasPerm(u, 'plans') },
   { re: /^\/settings$/, page: settingsPage },
   { re: /^\/deliveries$/, page: deliveriesPage, allow: (u) => hasPerm(u, 'deliveries') },
+  // Accounts.
+  { re: /^\/password$/, page: passwordPage },
+  { re: /^\/users$/, page: usersPage, allow: (u) => hasPerm(u, 'users') },
+  { re: /^\/units$/, page: unitsPage, allow: (u) => hasPerm(u, 'units') },
+  { re: /^\/users\/import$/, page: usersImportPage, allow: (u) => hasPerm(u, 'users') },
 ];
 
 const main = document.getElementById('main');
@@ -86,7 +98,8 @@ function renderShell() {
     put(bottomNav);
     return;
   }
-  const items = navItems.filter((n) => n.show(u));
+  // An account that must change its password first has no menus.
+  const items = u.must_change_password ? [] : navItems.filter((n) => n.show(u));
   const link = (n, cls) => h('a', { href: n.href, class: cls, dataset: { nav: n.href } }, icon(n.icon), h('span', null, n.key ? t(n.key) : n.label[lang()] || n.label.zh));
   const roles = (u.roles || []).map((r) => label('role', r.role, r.label)).join('、');
   put(topbar, 
@@ -103,6 +116,8 @@ function renderShell() {
         icon('globe'), h('span', { class: 'hide-narrow' }, t('langSwitch')), h('span', { class: 'show-narrow', 'aria-hidden': 'true' }, lang() === 'zh' ? 'EN' : '中')),
       h('div', { class: 'who', 'aria-label': t('account') },
         h('strong', null, u.display_name || u.username), h('span', null, `${u.unit?.name || ''} · ${roles}`)),
+      h('a', { href: '#/password', class: 'btn-ghost', id: 'change-password', dataset: { nav: '#/password' }, title: t('navPassword'), 'aria-label': t('navPassword') },
+        icon('key')),
       h('button', { type: 'button', class: 'btn-ghost', onclick: () => logout(), 'aria-label': t('signOut'), title: t('signOut') },
         icon('out'), h('span', { class: 'hide-narrow' }, t('signOut')))));
   put(bottomNav, h('ul', null, [...items.filter((n) => !n.deskOnly).map((n) => h('li', null, link(n))),
@@ -169,7 +184,7 @@ let lastEventId = '';
 async function connectStream() {
   clearTimeout(streamTimer);
   if (stream) { stream.close(); stream = null; }
-  if (!signedIn()) return;
+  if (!signedIn() || session.user?.must_change_password) return;
   try {
     const { url } = await api('/notifications/stream-ticket', { method: 'POST' });
     const es = new EventSource(lastEventId ? `${url}&last_event_id=${encodeURIComponent(lastEventId)}` : url);
@@ -229,6 +244,11 @@ async function route() {
     location.replace(home());
     return;
   }
+  // A password an administrator set is changed before anything else.
+  if (session.user?.must_change_password && path !== '/password') {
+    location.replace('#/password');
+    return;
+  }
   markCurrent();
   const r = routes.find((x) => x.re.test(path));
   put(main);
@@ -280,6 +300,14 @@ onSignOut((reason) => {
 });
 
 window.addEventListener('hashchange', route);
+
+// The password page signed in again with the new password; the API said a
+// password change comes first (an administrator reset it meanwhile).
+window.addEventListener('duban:password-changed', () => { onSignedIn(); });
+window.addEventListener('duban:password-required', () => {
+  renderShell();
+  if (location.hash !== '#/password') location.hash = '#/password';
+});
 
 // Plan clock and countdowns tick every second; the clock is re-read every
 // five minutes so a long-open page does not drift.

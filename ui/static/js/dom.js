@@ -79,6 +79,9 @@ const paths = {
   clock: 'M8 2.5a5.5 5.5 0 1 0 0 11a5.5 5.5 0 1 0 0-11M8 5v3.2l2 1.3',
   score: 'M5 2.5h6v3.5a3 3 0 0 1-6 0zM8 9v2.5M5.5 13.5h5M5 3.5H3a2 2 0 0 0 2 3M11 3.5h2a2 2 0 0 1-2 3',
   gear: 'M8 5.5a2.5 2.5 0 1 0 0 5a2.5 2.5 0 1 0 0-5M8 1.5v2M8 12.5v2M1.5 8h2M12.5 8h2M3.4 3.4l1.4 1.4M11.2 11.2l1.4 1.4M3.4 12.6l1.4-1.4M11.2 4.8l1.4-1.4',
+  key: 'M5 5.5a2.5 2.5 0 1 0 0 5a2.5 2.5 0 1 0 0-5M7.5 8h6M11.5 8v2M13.5 8v2',
+  users: 'M6 7.5a2.5 2.5 0 1 0 0-5a2.5 2.5 0 1 0 0 5M1.5 13.5c0-2.5 2-4 4.5-4s4.5 1.5 4.5 4M11 7a2 2 0 1 0 0-4M12 9.5c1.5.4 2.5 1.7 2.5 4',
+  tree: 'M3 3h4v3H3zM9 10h4v3H9zM5 6v5.5h4',
 };
 export function icon(name, cls) {
   return svg('svg', { viewBox: '0 0 16 16', width: 16, height: 16, 'aria-hidden': 'true', focusable: 'false', class: `icon ${cls || ''}` },

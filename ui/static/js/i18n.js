@@ -3,6 +3,8 @@
 // are shown as they come, in English the codes are translated here. The
 // API's own messages (problem details, field errors) are Chinese only.
 
+import { zhAccounts, enAccounts } from './i18n-accounts.js';
+
 const zh = {
   app: '督办', appFull: '工作要点督办系统', org: '湖南省计划生育协会',
   skip: '跳到主要内容', loading: '正在加载…', langSwitch: 'English', langSwitchLabel: 'Switch to English',
@@ -346,6 +348,8 @@ const zhCodes = {
 };
 
 const dicts = { zh, en };
+Object.assign(zh, zhAccounts);
+Object.assign(en, enAccounts);
 const KEY = 'duban.lang';
 let current = 'zh';
 try {
