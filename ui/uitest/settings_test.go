@@ -141,7 +141,8 @@ func TestAnAdminRetriesAFailedDelivery(t *testing.T) {
 	}
 
 	adm := f.signIn(t, srv, "hunan-admin")
-	adm.click(`a[data-nav="#/deliveries"]`)
+	adm.click(`#nav-settings`)
+	adm.click(`#settings-deliveries`)
 	adm.waitText("#page-title", "投递记录")
 	adm.setValue("#dl-status", "failed")
 	adm.fill("#dl-user", official.Username)

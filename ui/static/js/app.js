@@ -43,9 +43,6 @@ const navItems = [
   { href: '#/scores', key: 'navScores', icon: 'score', show: (u) => hasPerm(u, 'board') },
   { href: '#/audit', key: 'navAudit', icon: 'audit', show: (u) => hasPerm(u, 'audit') },
   { href: '#/plans', key: 'navPlans', icon: 'plan', show: (u) => hasPerm(u, 'plans') },
-  // Not in the phone's bottom bar (five items at most): on a phone admins
-  // reach 投递记录 from 设置.
-  { href: '#/deliveries', label: { zh: '投递记录', en: 'Deliveries' }, icon: 'bell', deskOnly: true, show: (u) => hasPerm(u, 'deliveries') },
   // Accounts.
   { href: '#/users', key: 'navUsers', icon: 'users', show: (u) => hasPerm(u, 'users') },
 ];
@@ -120,7 +117,7 @@ function renderShell() {
         icon('key')),
       h('button', { type: 'button', class: 'btn-ghost', onclick: () => logout(), 'aria-label': t('signOut'), title: t('signOut') },
         icon('out'), h('span', { class: 'hide-narrow' }, t('signOut')))));
-  put(bottomNav, h('ul', null, [...items.filter((n) => !n.deskOnly).map((n) => h('li', null, link(n))),
+  put(bottomNav, h('ul', null, [...items.map((n) => h('li', null, link(n))),
     h('li', null, h('a', { href: '#/notifications', dataset: { nav: '#/notifications' } }, icon('bell'), h('span', null, t('navNotifications'))))]));
   bottomNav.setAttribute('aria-label', t('mainNav'));
   topbar.hidden = false;
