@@ -119,21 +119,20 @@ func command(ctx context.Context, bin string, args ...string) (*exec.Cmd, error)
 	return exec.CommandContext(ctx, runuser, append([]string{"-u", "postgres", "--", bin}, args...)...), nil
 }
 
-func startPrivate(ctx context.Context, dir, dbName string) (*Database, error) {
-	initdb, err := findBin("initdb")
-	if err != nil {
-		return nil, err
+// clusterDir finds initdb and pg_ctl and makes dir (absolute, returned as
+// abs) ready to hold a cluster: created, and owned by postgres when run as root.
+func clusterDir(dir string) (initdb, pgctl, abs string, err error) {
+	if initdb, err = findBin("initdb"); err != nil {
+		return "", "", "", err
 	}
-	pgctl, err := findBin("pg_ctl")
-	if err != nil {
-		return nil, err
+	if pgctl, err = findBin("pg_ctl"); err != nil {
+		return "", "", "", err
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
+	if abs, err = filepath.Abs(dir); err != nil {
+		return "", "", "", err
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, err
+		return "", "", "", err
 	}
 	if os.Geteuid() == 0 {
 		if u, err := user.Lookup("postgres"); err == nil {
@@ -141,6 +140,14 @@ func startPrivate(ctx context.Context, dir, dbName string) (*Database, error) {
 			gid, _ := strconv.Atoi(u.Gid)
 			_ = os.Chown(abs, uid, gid)
 		}
+	}
+	return initdb, pgctl, abs, nil
+}
+
+func startPrivate(ctx context.Context, dir, dbName string) (*Database, error) {
+	initdb, pgctl, abs, err := clusterDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(abs, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		cmd, err := command(ctx, initdb, "-D", abs, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
@@ -184,27 +191,9 @@ type Cluster struct {
 
 // StartCluster creates (initdb) and starts a cluster in dir on 127.0.0.1:port.
 func StartCluster(ctx context.Context, dir string, port int) (*Cluster, error) {
-	initdb, err := findBin("initdb")
+	initdb, pgctl, abs, err := clusterDir(dir)
 	if err != nil {
 		return nil, err
-	}
-	pgctl, err := findBin("pg_ctl")
-	if err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, err
-	}
-	if os.Geteuid() == 0 {
-		if u, err := user.Lookup("postgres"); err == nil {
-			uid, _ := strconv.Atoi(u.Uid)
-			gid, _ := strconv.Atoi(u.Gid)
-			_ = os.Chown(abs, uid, gid)
-		}
 	}
 	cmd, err := command(ctx, initdb, "-D", abs, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
 	if err != nil {
