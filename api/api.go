@@ -54,6 +54,16 @@ type Deps struct {
 	// Now is real time; tests move it. time.Now when nil.
 	Now    func() time.Time
 	Limits Limits
+	// TemporalUI, when its URL is set, is Temporal's Web UI: admins' task
+	// pages link to the task's workflow there.
+	TemporalUI TemporalUI
+}
+
+// TemporalUI is where Temporal's Web UI is and the namespace Duban's
+// workflows run in.
+type TemporalUI struct {
+	URL       string // such as http://127.0.0.1:8233
+	Namespace string
 }
 
 // Limits tunes sign-in, sizes and timeouts; zero fields take the defaults.

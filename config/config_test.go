@@ -29,6 +29,7 @@ func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
 		{"DUBAN_NOTIFY_TICK_INTERVAL", "7m", "DUBAN_NOTIFY_TICK_INTERVAL: 7m0s: want a duration that divides an hour", "20m"},
 		{"DUBAN_LAUNCH_CONCURRENCY", "-1", "DUBAN_LAUNCH_CONCURRENCY: -1: want at least 1", "32"},
 		{"DUBAN_DATABASE_MAX_CONNS", "0", "DUBAN_DATABASE_MAX_CONNS: 0: want at least 1", "8"},
+		{"DUBAN_TEMPORAL_UI_URL", "127.0.0.1:8233", `DUBAN_TEMPORAL_UI_URL: "127.0.0.1:8233": want an http(s) address`, "http://127.0.0.1:8233"},
 	}
 	for _, s := range settings {
 		t.Setenv(s.env, s.bad)
@@ -44,4 +45,5 @@ func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "duban-staging", cfg.Temporal.TaskQueue)
 	require.Equal(t, 32, cfg.Temporal.LaunchConcurrency)
+	require.Equal(t, "http://127.0.0.1:8233", cfg.Temporal.UIURL)
 }

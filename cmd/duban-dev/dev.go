@@ -25,6 +25,7 @@ import (
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/devpg"
 	"github.com/duban-dev/duban/internal/devtemporal"
+	"github.com/duban-dev/duban/internal/devtemporal/webui"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/store"
@@ -59,6 +60,7 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	startDay := fs.String("start", "03-25", "plan date (MM-DD of the current year) the demo clock starts from on first run")
 	year := fs.Int("year", time.Now().In(duban.Shanghai).Year(), "year to launch the 2021 plan onto")
 	reset := fs.Bool("reset", false, "forget the demo clock and the embedded Temporal data, and start over")
+	temporalUI := fs.String("temporal-ui", "127.0.0.1:8233", "address of Temporal's Web UI for the embedded server (another free port if this one is taken); empty: no UI")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -99,8 +101,9 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 		}
 	}
 
-	// 2. Temporal: embedded unless an address is configured.
+	// 2. Temporal: embedded unless an address is configured, with its Web UI.
 	var srv *devtemporal.Server
+	var uiURL string
 	if cfg.Temporal.Address == "" {
 		port := 7233
 		if !portFree(port) {
@@ -116,6 +119,21 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 			}
 		}()
 		cfg.Temporal.Address = srv.HostPort()
+		if *temporalUI != "" {
+			ui, err := startWebUI(*temporalUI, srv)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := ui.Stop(); err != nil {
+					env.Log.Warn("stop temporal web UI", "err", err)
+				}
+			}()
+			uiURL = ui.URL()
+			if cfg.Temporal.UIURL == "" {
+				cfg.Temporal.UIURL = uiURL
+			}
+		}
 		// A new Temporal database with an old demo in Postgres (another data
 		// directory, or its Temporal file deleted): the rows would describe
 		// workflows that no longer exist, so the demo starts over.
@@ -195,6 +213,9 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "  PostgreSQL : %s  %s\n", config.MaskURL(pg.URL), pg.How)
 	if srv != nil {
 		fmt.Fprintf(env.Stdout, "  Temporal   : %s（内嵌，数据文件 %s）\n", srv.HostPort(), temporalDB)
+		if uiURL != "" {
+			fmt.Fprintf(env.Stdout, "  Temporal UI: %s（管理员的任务页链接到任务的工作流）\n", uiURL)
+		}
 	} else {
 		fmt.Fprintf(env.Stdout, "  Temporal   : %s\n", cfg.Temporal.Address)
 	}
@@ -230,6 +251,25 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "\n正在停止……")
 	return nil
+}
+
+// startWebUI serves Temporal's Web UI for the embedded server on addr, or
+// on another free port of the same host when addr is taken.
+func startWebUI(addr string, srv *devtemporal.Server) (*webui.Server, error) {
+	opts := webui.Options{Addr: addr, Temporal: srv.HostPort(), Namespace: srv.Namespace()}
+	ui, err := webui.Start(opts)
+	if err == nil {
+		return ui, nil
+	}
+	host, _, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return nil, cli.UsageError{Msg: fmt.Sprintf("--temporal-ui %q: want host:port, such as 127.0.0.1:8233", addr)}
+	}
+	opts.Addr = net.JoinHostPort(host, "0")
+	if ui, err2 := webui.Start(opts); err2 == nil {
+		return ui, nil
+	}
+	return nil, err
 }
 
 func portFree(port int) bool {
