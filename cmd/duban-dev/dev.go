@@ -60,6 +60,7 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	startDay := fs.String("start", "03-25", "plan date (MM-DD of the current year) the demo clock starts from on first run")
 	year := fs.Int("year", time.Now().In(duban.Shanghai).Year(), "year to launch the 2021 plan onto")
 	reset := fs.Bool("reset", false, "forget the demo clock and the embedded Temporal data, and start over")
+	temporalStore := fs.String("temporal-store", "sqlite", "where the embedded Temporal keeps its state: sqlite (a file in the data directory), postgres (databases duban_temporal and duban_temporal_visibility on the PostgreSQL in use), memory (gone on stop)")
 	temporalUI := fs.String("temporal-ui", "127.0.0.1:8233", "address of Temporal's Web UI for the embedded server (another free port if this one is taken); empty: no UI")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -77,7 +78,12 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
 	temporalDB := filepath.Join(cfg.DataDir, "temporal.db")
-	if *reset {
+	switch *temporalStore {
+	case "sqlite", "postgres", "memory":
+	default:
+		return cli.UsageError{Msg: fmt.Sprintf("--temporal-store %q: want sqlite, postgres or memory", *temporalStore)}
+	}
+	if *reset && *temporalStore == "sqlite" {
 		for _, f := range []string{temporalDB, temporalDB + "-wal", temporalDB + "-shm"} {
 			_ = os.Remove(f)
 		}
@@ -103,13 +109,29 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 
 	// 2. Temporal: embedded unless an address is configured, with its Web UI.
 	var srv *devtemporal.Server
-	var uiURL string
+	var uiURL, temporalWhere string
 	if cfg.Temporal.Address == "" {
 		port := 7233
 		if !portFree(port) {
 			port = 0
 		}
-		srv, err = devtemporal.Start(ctx, devtemporal.Options{DatabaseFile: temporalDB, Namespace: cfg.Temporal.Namespace, Port: port})
+		opts := devtemporal.Options{Namespace: cfg.Temporal.Namespace, Port: port}
+		switch *temporalStore {
+		case "sqlite":
+			opts.DatabaseFile = temporalDB
+			temporalWhere = "数据文件 " + temporalDB
+		case "postgres":
+			opts.Postgres = &devtemporal.Postgres{URL: pg.URL}
+			temporalWhere = "PostgreSQL 数据库 " + devtemporal.DefaultPostgresDatabase + "、" + devtemporal.DefaultPostgresDatabase + "_visibility"
+			if *reset {
+				if err := opts.Postgres.Drop(); err != nil {
+					return err
+				}
+			}
+		default:
+			temporalWhere = "内存，停止即清空"
+		}
+		srv, err = devtemporal.Start(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -212,7 +234,7 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	fmt.Fprintln(env.Stdout, "\n督办 Duban 开发环境")
 	fmt.Fprintf(env.Stdout, "  PostgreSQL : %s  %s\n", config.MaskURL(pg.URL), pg.How)
 	if srv != nil {
-		fmt.Fprintf(env.Stdout, "  Temporal   : %s（内嵌，数据文件 %s）\n", srv.HostPort(), temporalDB)
+		fmt.Fprintf(env.Stdout, "  Temporal   : %s（内嵌，%s）\n", srv.HostPort(), temporalWhere)
 		if uiURL != "" {
 			fmt.Fprintf(env.Stdout, "  Temporal UI: %s（管理员的任务页链接到任务的工作流）\n", uiURL)
 		}
