@@ -241,7 +241,7 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 	if err != nil {
 		return nil, err
 	}
-	logf("temporal: embedded at %s, %s, %d history shards", s.temporal.HostPort(), o.storeLabel(), max(o.HistoryShards, 1))
+	logf("temporal: embedded at %s, %s, history shards: %d", s.temporal.HostPort(), o.storeLabel(), max(o.HistoryShards, 1))
 	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: s.tc.Namespace, Logger: quietLogger{}})
 	if err != nil {
 		return nil, err

@@ -244,7 +244,7 @@ func runLaunch(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 func runShards(ctx context.Context, o Options, rep *Report, logf func(string, ...any)) error {
 	for _, n := range o.Shards {
 		o.HistoryShards = n
-		logf("== launch with %d history shards", n)
+		logf("== launch, history shards: %d", n)
 		s, err := startStack(ctx, o, logf)
 		if err != nil {
 			return err
@@ -254,7 +254,7 @@ func runShards(ctx context.Context, o Options, rep *Report, logf func(string, ..
 		if err != nil {
 			return fmt.Errorf("%d shards: %w", n, err)
 		}
-		rep.add(Figure{Section: "Launch by history shards", Name: fmt.Sprintf("%d history shards: instances per second until every workflow has run its first task (%d instances, %d starters)", n, r.instances, r.starters),
+		rep.add(Figure{Section: "Launch by history shards", Name: fmt.Sprintf("history shards: %d; instances per second until every workflow has run its first task (%d instances, %d starters)", n, r.instances, r.starters),
 			Value:    fmt.Sprintf("%.0f/s (%s)", r.rate, r.took.Round(time.Second)),
 			Baseline: fmt.Sprintf("empty %.0f/s; open with a timer %.0f/s", r.emptyRate, r.timerRate),
 			Ratio:    fmt.Sprintf("%.2f× the empty-workflow time", r.emptyRate/r.rate)})
