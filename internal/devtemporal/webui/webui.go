@@ -140,11 +140,15 @@ func (s *Server) Addr() string { return s.addr }
 // URL is the UI's address for a browser.
 func (s *Server) URL() string { return "http://" + s.addr }
 
-// Stop shuts the UI down.
+// Stop shuts the UI down: requests under way get two seconds, then every
+// connection is closed (a browser tab keeps one open).
 func (s *Server) Stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = s.http.Close()
+	}
 	s.cfg.Close()
 	if served := <-s.done; !errors.Is(served, http.ErrServerClosed) && err == nil {
 		err = served
