@@ -57,6 +57,16 @@ type Deps struct {
 	// Notify is what the notification configuration offers: the settings
 	// page shows the channels it has not configured as unavailable.
 	Notify NotifySetup
+	// TemporalUI, when its URL is set, is Temporal's Web UI: admins' task
+	// pages link to the task's workflow there.
+	TemporalUI TemporalUI
+}
+
+// TemporalUI is where Temporal's Web UI is and the namespace Duban's
+// workflows run in.
+type TemporalUI struct {
+	URL       string // such as http://127.0.0.1:8233
+	Namespace string
 }
 
 // Limits tunes sign-in, sizes and timeouts; zero fields take the defaults.

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +26,17 @@ type meView struct {
 	MustChangePassword bool         `json:"must_change_password"`
 	Permissions        []string     `json:"permissions"`
 	Clock              clockPayload `json:"clock"`
+	// TemporalUI is for admins only, when Temporal's Web UI is configured.
+	TemporalUI *temporalUIView `json:"temporal_ui,omitempty"`
+}
+
+// temporalUIView tells an admin's task page where a task's workflow is in
+// Temporal's Web UI: WorkflowURL followed by the task's id, escaped as a
+// path segment (encodeURIComponent).
+type temporalUIView struct {
+	URL         string `json:"url"`
+	Namespace   string `json:"namespace"`
+	WorkflowURL string `json:"workflow_url"`
 }
 
 type roleView struct {
@@ -68,11 +81,27 @@ func (s *server) meOf(c *fiber.Ctx, u store.User) (meView, error) {
 		if len(u.UnitCode) == duban.LevelProvince.CodeLength() {
 			m.Permissions = append(m.Permissions, "plans")
 		}
+		m.TemporalUI = s.temporalUI()
 	}
 	if m.UnreadCount, err = s.DB.UnreadCount(ctx, u.ID); err != nil {
 		return m, err
 	}
 	return m, nil
+}
+
+// temporalUI is the Web UI's view for an admin, nil when none is configured.
+func (s *server) temporalUI() *temporalUIView {
+	ui := s.TemporalUI
+	if ui.URL == "" {
+		return nil
+	}
+	base := strings.TrimRight(ui.URL, "/")
+	prefix := ""
+	if s.Engine != nil {
+		prefix = s.Engine.WorkflowID("")
+	}
+	return &temporalUIView{URL: base, Namespace: ui.Namespace,
+		WorkflowURL: base + "/namespaces/" + url.PathEscape(ui.Namespace) + "/workflows/" + url.PathEscape(prefix)}
 }
 
 func (s *server) me(c *fiber.Ctx) error {

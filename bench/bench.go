@@ -1,11 +1,14 @@
 // Package bench measures Duban on the real stack — an embedded Temporal
-// server persisted to SQLite, a real PostgreSQL database, the worker (and the
+// server persisted to SQLite (in memory or a file) or to PostgreSQL, a real
+// PostgreSQL database, the worker (and the
 // API) as separate processes — and reports each figure beside a baseline
 // measured in the same run.
 package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -48,9 +51,16 @@ type Options struct {
 	Starters int
 	// Skip names sections not to run: launch, decisions, queries, timers, memory.
 	Skip []string
-	// TemporalFile persists the embedded server to a SQLite file (as `duban
-	// dev` does) instead of SQLite in memory (as the tests do).
-	TemporalFile bool
+	// TemporalStore is where the embedded server keeps its state: "memory"
+	// (SQLite in memory, as the tests do; the default), "sqlite" (a SQLite
+	// file, as `duban-dev dev` does) or "postgres" (PostgreSQL databases of
+	// the run's own, on the server the benchmark uses).
+	TemporalStore string
+	// HistoryShards is the embedded server's number of history shards (1).
+	HistoryShards int
+	// Shards, when set, replaces the run: the plan launch only, on a fresh
+	// server with each of these history shard counts.
+	Shards []int
 	// Out, when set, is the markdown file whose generated section is replaced.
 	Out string
 	Log io.Writer
@@ -88,14 +98,16 @@ func (r *Report) add(f Figure) { r.Figures = append(r.Figures, f) }
 type stack struct {
 	dir      string
 	temporal *devtemporal.Server
-	client   client.Client
-	db       *store.DB
-	dbURL    string
-	dropDB   func()
-	worker   *process
-	api      *apiProcess
-	binary   string
-	h        *org.Hierarchy
+	// temporalPG is the run's Temporal databases on PostgreSQL, dropped at the end.
+	temporalPG *devtemporal.Postgres
+	client     client.Client
+	db         *store.DB
+	dbURL      string
+	dropDB     func()
+	worker     *process
+	api        *apiProcess
+	binary     string
+	h          *org.Hierarchy
 	// tc is the configuration's Temporal settings (namespace, task queue)
 	// that the worker and API processes read as well.
 	tc config.Temporal
@@ -120,7 +132,24 @@ func (s *stack) close() {
 	if s.temporal != nil {
 		_ = s.temporal.Stop()
 	}
+	if s.temporalPG != nil {
+		_ = s.temporalPG.Drop()
+	}
 	_ = os.RemoveAll(s.dir)
+}
+
+// stores are the embedded server's persistence choices, as the report names them.
+var stores = map[string]string{
+	"memory":   "SQLite in memory",
+	"sqlite":   "SQLite file (WAL)",
+	"postgres": "PostgreSQL, the server's postgres12_pgx persistence",
+}
+
+func (o Options) storeLabel() string {
+	if l, ok := stores[o.TemporalStore]; ok {
+		return l
+	}
+	return stores["memory"]
 }
 
 func (o Options) skip(section string) bool {
@@ -134,12 +163,21 @@ func (o Options) skip(section string) bool {
 
 // Run starts the stack, runs every section and returns the report.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{Options: o, Started: time.Now(), Machine: describeMachine(ctx)}
+	if o.TemporalStore == "" {
+		o.TemporalStore = "memory"
+	}
+	if _, ok := stores[o.TemporalStore]; !ok {
+		return nil, fmt.Errorf("temporal store %q: want memory, sqlite or postgres", o.TemporalStore)
+	}
+	rep := &Report{Options: o, Started: time.Now(), Machine: describeMachine(ctx, o)}
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(o.Log, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 	}
 	for _, m := range rep.Machine {
 		logf("machine: %s", m)
+	}
+	if len(o.Shards) > 0 {
+		return rep, runShards(ctx, o, rep, logf)
 	}
 	s, err := startStack(ctx, o, logf)
 	if err != nil {
@@ -189,17 +227,21 @@ func startStack(ctx context.Context, o Options, logf func(string, ...any)) (*sta
 			s.close()
 		}
 	}()
-	opts := devtemporal.Options{Namespace: s.tc.Namespace}
-	persistence := "SQLite in memory"
-	if o.TemporalFile {
+	opts := devtemporal.Options{Namespace: s.tc.Namespace, HistoryShards: o.HistoryShards}
+	switch o.TemporalStore {
+	case "sqlite":
 		opts.DatabaseFile = filepath.Join(dir, "temporal.db")
-		persistence = "SQLite file (WAL)"
+	case "postgres":
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		opts.Postgres = &devtemporal.Postgres{URL: devpg.ScratchAdminURL(), Database: "duban_bench_temporal_" + hex.EncodeToString(b)}
+		s.temporalPG = opts.Postgres
 	}
 	s.temporal, err = devtemporal.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	logf("temporal: embedded at %s, %s", s.temporal.HostPort(), persistence)
+	logf("temporal: embedded at %s, %s, history shards: %d", s.temporal.HostPort(), o.storeLabel(), max(o.HistoryShards, 1))
 	s.client, err = client.Dial(client.Options{HostPort: s.temporal.HostPort(), Namespace: s.tc.Namespace, Logger: quietLogger{}})
 	if err != nil {
 		return nil, err

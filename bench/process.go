@@ -89,7 +89,7 @@ func memory(pid int) (rss, peak int64, err error) {
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 // describeMachine says what the figures were measured on.
-func describeMachine(ctx context.Context) []string {
+func describeMachine(ctx context.Context, o Options) []string {
 	var out []string
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -111,7 +111,13 @@ func describeMachine(ctx context.Context) []string {
 	if v, err := exec.CommandContext(ctx, "psql", "--version").Output(); err == nil {
 		out = append(out, "PostgreSQL client: "+strings.TrimSpace(string(v))+" (server on 127.0.0.1:5432)")
 	}
-	out = append(out, "Temporal: embedded server go.temporal.io/server v1.32.1 (SQLite, 1 history shard), in the benchmark's process; the worker and the API run as separate processes")
+	shards := "1 history shard"
+	if len(o.Shards) > 0 {
+		shards = "history shards " + joinInts(o.Shards) + ", a fresh server for each"
+	} else if o.HistoryShards > 1 {
+		shards = fmt.Sprintf("%d history shards", o.HistoryShards)
+	}
+	out = append(out, fmt.Sprintf("Temporal: embedded server go.temporal.io/server v1.32.1 (%s, %s), in the benchmark's process; the worker and the API run as separate processes", o.storeLabel(), shards))
 	return out
 }
 

@@ -22,8 +22,16 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "- %s\n", m)
 	}
 	o := r.Options
-	fmt.Fprintf(&b, "\nSizes: launch %d instances; %d pending timers with %d firing; projection rows %s; approvers %s, %d decisions each.\n\n",
-		o.Instances, o.Timers, o.Fire, joinInts(o.Rows), joinInts(o.Approvers), o.Decisions)
+	if len(o.Shards) > 0 {
+		fmt.Fprintf(&b, "\nSizes: launch %d instances, %d starters, on a fresh server with %s history shards.\n\n", o.Instances, o.Starters, joinInts(o.Shards))
+	} else {
+		fmt.Fprintf(&b, "\nSizes: launch %d instances; %d pending timers with %d firing; projection rows %s; approvers %s, %d decisions each.",
+			o.Instances, o.Timers, o.Fire, joinInts(o.Rows), joinInts(o.Approvers), o.Decisions)
+		if len(o.Skip) > 0 {
+			fmt.Fprintf(&b, " Sections left out: %s.", strings.Join(o.Skip, ", "))
+		}
+		fmt.Fprint(&b, "\n\n")
+	}
 	fmt.Fprintln(&b, "| section | figure | Duban | baseline (same run) | ratio | target | met |")
 	fmt.Fprintln(&b, "| --- | --- | --- | --- | --- | --- | --- |")
 	for _, f := range r.Figures {

@@ -100,12 +100,24 @@ func runTimers(ctx context.Context, s *stack, o Options, rep *Report, logf func(
 	if err := startSpecs(ctx, s, specs); err != nil {
 		return err
 	}
-	logf("timers: %d open task workflows from earlier sections, %d more started in %s", open, background, time.Since(start).Round(time.Second))
+	took := time.Since(start)
+	logf("timers: %d open task workflows from earlier sections, %d more started in %s", open, background, took.Round(time.Second))
 
-	// The sample: reminders spread over a minute, starting once all are started.
+	// The sample: reminders spread over a minute, starting once all are
+	// started. Starts go at 40 a second on an idle machine; at the rate
+	// just measured, with room to spare, when that was slower (a busy
+	// machine), so that the sample is started and drained before its first
+	// reminder is due.
 	const window = 60 * time.Second
-	startEstimate := time.Duration(float64(fire)/40) * time.Second
-	anchor := time.Now().Add(startEstimate + 15*time.Second)
+	rate := 40.0
+	if background > 0 {
+		rate = min(rate, float64(background)/took.Seconds()/2)
+	}
+	startEstimate := time.Duration(float64(fire) / rate * float64(time.Second))
+	// (The drain after the starts reads the queue's backlog, which the
+	// server reports with a delay of its own: 15 s was not enough on a busy
+	// machine.)
+	anchor := time.Now().Add(startEstimate + 60*time.Second)
 	specs = specs[:0]
 	for i, v := range villages[background : background+fire] {
 		specs = append(specs, timerSpec(v, anchor.Add(window*time.Duration(i)/time.Duration(fire))))

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -245,6 +246,10 @@ type Temporal struct {
 	// each task workflow (register them on the namespace first); `duban-dev dev`
 	// registers them on the embedded server and turns this on.
 	SearchAttributes bool `yaml:"search_attributes" env:"DUBAN_TEMPORAL_SEARCH_ATTRIBUTES"`
+	// UIURL is where Temporal's Web UI for this cluster is, such as
+	// http://127.0.0.1:8233; when set, admins' task pages link to the
+	// task's workflow there. `duban-dev dev` sets it to the UI it serves.
+	UIURL string `yaml:"ui_url" env:"DUBAN_TEMPORAL_UI_URL"`
 }
 
 // Default returns the configuration with every default filled in.
@@ -315,6 +320,11 @@ func (c Config) Validate() error {
 	}
 	if c.Temporal.LaunchConcurrency < 1 {
 		bad("DUBAN_LAUNCH_CONCURRENCY", "%d: want at least 1", c.Temporal.LaunchConcurrency)
+	}
+	if u := c.Temporal.UIURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("DUBAN_TEMPORAL_UI_URL", "%q: want an http(s) address such as http://127.0.0.1:8233", u)
+		}
 	}
 	if c.Notify.MaxAttempts < 1 {
 		bad("DUBAN_NOTIFY_MAX_ATTEMPTS", "%d: want at least 1", c.Notify.MaxAttempts)

@@ -31,6 +31,7 @@ func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
 		{"DUBAN_LAUNCH_CONCURRENCY", "-1", "DUBAN_LAUNCH_CONCURRENCY: -1: want at least 1", "32"},
 		{"DUBAN_DATABASE_MAX_CONNS", "0", "DUBAN_DATABASE_MAX_CONNS: 0: want at least 1", "8"},
 		{"DUBAN_AUDIT_SEAL_INTERVAL", "10s", "DUBAN_AUDIT_SEAL_INTERVAL: 10s: want 0 (off) or at least 1m", "15m"},
+		{"DUBAN_TEMPORAL_UI_URL", "127.0.0.1:8233", `DUBAN_TEMPORAL_UI_URL: "127.0.0.1:8233": want an http(s) address`, "http://127.0.0.1:8233"},
 	}
 	for _, s := range settings {
 		t.Setenv(s.env, s.bad)
@@ -46,4 +47,5 @@ func TestLoadRefusesSettingsNoProcessCanRunWith(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "duban-staging", cfg.Temporal.TaskQueue)
 	require.Equal(t, 32, cfg.Temporal.LaunchConcurrency)
+	require.Equal(t, "http://127.0.0.1:8233", cfg.Temporal.UIURL)
 }

@@ -22,7 +22,10 @@ func runBench(ctx context.Context, env *cli.Env, args []string) error {
 	fs.IntVar(&d.Starters, "starters", d.Starters, "workflow starts in flight at once during the launch, for the baseline and Duban alike")
 	fs.IntVar(&d.Decisions, "decisions", d.Decisions, "decisions per concurrency level")
 	skip := fs.String("skip", "", "sections to skip, comma-separated: launch, decisions, queries, timers, memory")
-	fs.BoolVar(&d.TemporalFile, "temporal-file", false, "persist the embedded Temporal server to a SQLite file (as duban-dev dev does) instead of memory")
+	fs.StringVar(&d.TemporalStore, "temporal-store", "memory", "where the embedded Temporal server keeps its state: memory (SQLite in memory, as the tests), sqlite (a SQLite file, as duban-dev dev), postgres (databases of the run's own on the benchmark's PostgreSQL)")
+	temporalFile := fs.Bool("temporal-file", false, "the same as --temporal-store sqlite")
+	fs.IntVar(&d.HistoryShards, "history-shards", 1, "history shards of the embedded Temporal server")
+	shards := fs.String("shards", "", "instead of the sections: the plan launch on a fresh server with each of these history shard counts, comma-separated (e.g. 1,2,4)")
 	out := fs.String("out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty to only print")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -33,6 +36,22 @@ func runBench(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	if d.Approvers, err = splitInts(*approvers); err != nil {
 		return cli.UsageError{Msg: "--approvers: " + err.Error()}
+	}
+	if *temporalFile {
+		d.TemporalStore = "sqlite"
+	}
+	switch d.TemporalStore {
+	case "memory", "sqlite", "postgres":
+	default:
+		return cli.UsageError{Msg: fmt.Sprintf("--temporal-store %q: want memory, sqlite or postgres", d.TemporalStore)}
+	}
+	if d.HistoryShards < 1 || d.HistoryShards > 1024 {
+		return cli.UsageError{Msg: fmt.Sprintf("--history-shards %d: want 1 to 1024", d.HistoryShards)}
+	}
+	if *shards != "" {
+		if d.Shards, err = splitInts(*shards); err != nil {
+			return cli.UsageError{Msg: "--shards: " + err.Error()}
+		}
 	}
 	if *skip != "" {
 		d.Skip = strings.Split(*skip, ",")

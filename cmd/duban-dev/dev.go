@@ -25,6 +25,7 @@ import (
 	"github.com/duban-dev/duban/engine"
 	"github.com/duban-dev/duban/internal/devpg"
 	"github.com/duban-dev/duban/internal/devtemporal"
+	"github.com/duban-dev/duban/internal/devtemporal/webui"
 	"github.com/duban-dev/duban/password"
 	"github.com/duban-dev/duban/plan"
 	"github.com/duban-dev/duban/store"
@@ -59,6 +60,8 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	startDay := fs.String("start", "03-25", "plan date (MM-DD of the current year) the demo clock starts from on first run")
 	year := fs.Int("year", time.Now().In(duban.Shanghai).Year(), "year to launch the 2021 plan onto")
 	reset := fs.Bool("reset", false, "forget the demo clock and the embedded Temporal data, and start over")
+	temporalStore := fs.String("temporal-store", "sqlite", "where the embedded Temporal keeps its state: sqlite (a file in the data directory), postgres (databases duban_temporal and duban_temporal_visibility on the PostgreSQL in use), memory (gone on stop)")
+	temporalUI := fs.String("temporal-ui", "127.0.0.1:8233", "address of Temporal's Web UI for the embedded server (another free port if this one is taken); empty: no UI")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -75,7 +78,12 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
 	temporalDB := filepath.Join(cfg.DataDir, "temporal.db")
-	if *reset {
+	switch *temporalStore {
+	case "sqlite", "postgres", "memory":
+	default:
+		return cli.UsageError{Msg: fmt.Sprintf("--temporal-store %q: want sqlite, postgres or memory", *temporalStore)}
+	}
+	if *reset && *temporalStore == "sqlite" {
 		for _, f := range []string{temporalDB, temporalDB + "-wal", temporalDB + "-shm"} {
 			_ = os.Remove(f)
 		}
@@ -99,14 +107,31 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 		}
 	}
 
-	// 2. Temporal: embedded unless an address is configured.
+	// 2. Temporal: embedded unless an address is configured, with its Web UI.
 	var srv *devtemporal.Server
+	var uiURL, temporalWhere string
 	if cfg.Temporal.Address == "" {
 		port := 7233
 		if !portFree(port) {
 			port = 0
 		}
-		srv, err = devtemporal.Start(ctx, devtemporal.Options{DatabaseFile: temporalDB, Namespace: cfg.Temporal.Namespace, Port: port})
+		opts := devtemporal.Options{Namespace: cfg.Temporal.Namespace, Port: port}
+		switch *temporalStore {
+		case "sqlite":
+			opts.DatabaseFile = temporalDB
+			temporalWhere = "数据文件 " + temporalDB
+		case "postgres":
+			opts.Postgres = &devtemporal.Postgres{URL: pg.URL}
+			temporalWhere = "PostgreSQL 数据库 " + devtemporal.DefaultPostgresDatabase + "、" + devtemporal.DefaultPostgresDatabase + "_visibility"
+			if *reset {
+				if err := opts.Postgres.Drop(); err != nil {
+					return err
+				}
+			}
+		default:
+			temporalWhere = "内存，停止即清空"
+		}
+		srv, err = devtemporal.Start(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -116,6 +141,21 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 			}
 		}()
 		cfg.Temporal.Address = srv.HostPort()
+		if *temporalUI != "" {
+			ui, err := startWebUI(*temporalUI, srv)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := ui.Stop(); err != nil {
+					env.Log.Warn("stop temporal web UI", "err", err)
+				}
+			}()
+			uiURL = ui.URL()
+			if cfg.Temporal.UIURL == "" {
+				cfg.Temporal.UIURL = uiURL
+			}
+		}
 		// A new Temporal database with an old demo in Postgres (another data
 		// directory, or its Temporal file deleted): the rows would describe
 		// workflows that no longer exist, so the demo starts over.
@@ -194,7 +234,10 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	fmt.Fprintln(env.Stdout, "\n督办 Duban 开发环境")
 	fmt.Fprintf(env.Stdout, "  PostgreSQL : %s  %s\n", config.MaskURL(pg.URL), pg.How)
 	if srv != nil {
-		fmt.Fprintf(env.Stdout, "  Temporal   : %s（内嵌，数据文件 %s）\n", srv.HostPort(), temporalDB)
+		fmt.Fprintf(env.Stdout, "  Temporal   : %s（内嵌，%s）\n", srv.HostPort(), temporalWhere)
+		if uiURL != "" {
+			fmt.Fprintf(env.Stdout, "  Temporal UI: %s（管理员的任务页链接到任务的工作流）\n", uiURL)
+		}
 	} else {
 		fmt.Fprintf(env.Stdout, "  Temporal   : %s\n", cfg.Temporal.Address)
 	}
@@ -230,6 +273,25 @@ func dev(ctx context.Context, env *cli.Env, args []string) error {
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "\n正在停止……")
 	return nil
+}
+
+// startWebUI serves Temporal's Web UI for the embedded server on addr, or
+// on another free port of the same host when addr is taken.
+func startWebUI(addr string, srv *devtemporal.Server) (*webui.Server, error) {
+	opts := webui.Options{Addr: addr, Temporal: srv.HostPort(), Namespace: srv.Namespace()}
+	ui, err := webui.Start(opts)
+	if err == nil {
+		return ui, nil
+	}
+	host, _, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return nil, cli.UsageError{Msg: fmt.Sprintf("--temporal-ui %q: want host:port, such as 127.0.0.1:8233", addr)}
+	}
+	opts.Addr = net.JoinHostPort(host, "0")
+	if ui, err2 := webui.Start(opts); err2 == nil {
+		return ui, nil
+	}
+	return nil, err
 }
 
 func portFree(port int) bool {

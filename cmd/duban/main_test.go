@@ -11,10 +11,12 @@ import (
 const module = "github.com/duban-dev/duban"
 
 // devKit are the packages that belong in duban-dev only: the embedded
-// Temporal server, the benchmark, the fault suite, the mail catcher, the
-// dev PostgreSQL helper and the test environment.
+// Temporal server and its Web UI, the benchmark, the fault suite, the mail
+// catcher, the dev PostgreSQL helper and the test environment.
+// (A prefix covers the packages below it: internal/devtemporal/webui too.)
 var devKit = []string{
 	"go.temporal.io/server",
+	"github.com/temporalio/ui-server",
 	module + "/internal/devtemporal",
 	module + "/internal/devpg",
 	module + "/internal/testenv",

@@ -39,26 +39,27 @@ const module = "github.com/duban-dev/duban"
 // test environment sit beside it, and nothing imports a command.
 var graph = map[string][]string{
 	// The domain and the leaves.
-	"duban":                {},
-	"blob":                 {},
-	"config":               {}, // plain data: read by the wiring only
-	"password":             {},
-	"ui":                   {},
-	"internal/devpg":       {},
-	"internal/devtemporal": {},
-	"notify/mailcatcher":   {},
-	"notify/providertest":  {},
-	"deploy/httpcheck":     {},
-	"internal/gendoc":      {},
-	"internal/pdftext":     {}, // reads the text back out of generated PDFs, for tests
-	"api/input":            {"duban"},
-	"calendar":             {"duban"},
-	"org":                  {"duban"},
-	"message":              {"duban"},
-	"plan":                 {"duban", "calendar", "org"},
-	"draft":                {"duban", "org", "plan"},
-	"score":                {"duban", "plan"},
-	"score/report":         {"duban", "plan", "score"},
+	"duban":                      {},
+	"blob":                       {},
+	"config":                     {}, // plain data: read by the wiring only
+	"password":                   {},
+	"ui":                         {},
+	"internal/devpg":             {},
+	"internal/devtemporal":       {},
+	"internal/devtemporal/webui": {},
+	"notify/mailcatcher":         {},
+	"notify/providertest":        {},
+	"deploy/httpcheck":           {},
+	"internal/gendoc":            {},
+	"internal/pdftext":           {}, // reads the text back out of generated PDFs, for tests
+	"api/input":                  {"duban"},
+	"calendar":                   {"duban"},
+	"org":                        {"duban"},
+	"message":                    {"duban"},
+	"plan":                       {"duban", "calendar", "org"},
+	"draft":                      {"duban", "org", "plan"},
+	"score":                      {"duban", "plan"},
+	"score/report":               {"duban", "plan", "score"},
 
 	// Adapters and the activities, which talk to them through interfaces.
 	"notify":     {"duban", "message"},
@@ -86,7 +87,7 @@ var graph = map[string][]string{
 	// the store against the workflows as `duban verify` does.
 	"internal/chaos": {"duban", "config", "engine", "internal/cli", "internal/devpg", "org", "password", "plan", "reconcile", "store"},
 	"cmd/duban-dev": {"duban", "bench", "config", "engine", "internal/chaos", "internal/cli", "internal/devpg",
-		"internal/devtemporal", "notify/mailcatcher", "password", "plan", "store", "worker"},
+		"internal/devtemporal", "internal/devtemporal/webui", "notify/mailcatcher", "password", "plan", "store", "worker"},
 }
 
 // outside are libraries only some packages may import (an import path, or
@@ -98,6 +99,8 @@ var outside = []struct {
 }{
 	{"Temporal server", "the embedded server is the dev kit's", []string{"go.temporal.io/server/"},
 		[]string{"internal/devtemporal"}},
+	{"Temporal Web UI", "the dev stack serves Temporal's UI; production runs the one its operators deploy", []string{"github.com/temporalio/ui-server/", "github.com/labstack/echo/"},
+		[]string{"internal/devtemporal/webui"}},
 	{"Temporal SDK", "the domain, the adapters and the API know no Temporal types", []string{"go.temporal.io/"},
 		[]string{"activities", "workflows", "engine", "worker", "internal/cli", "internal/devtemporal", "internal/testenv", "bench", "internal/chaos", "cmd/duban-dev"}},
 	{"Temporal client and activity API", "workflow code is deterministic: no client, no activity API", []string{"go.temporal.io/sdk/client", "go.temporal.io/sdk/activity"},

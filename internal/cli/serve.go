@@ -86,11 +86,12 @@ func StartAPI(ctx context.Context, env *Env, cfg config.Config, deps APIDeps) (f
 	}
 	d := api.Deps{
 		DB: deps.DB, Engine: deps.Engine, Blobs: blobs, Clock: deps.Clock, JWTKey: []byte(cfg.JWTKey),
-		Logger:   env.Log.With("component", "api"),
-		Static:   ui.Handler(),
-		Limits:   api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
-		Registry: deps.Registry,
-		Notify:   notifySetup(cfg.Notify, cfg.PublicURL),
+		Logger:     env.Log.With("component", "api"),
+		Static:     ui.Handler(),
+		Limits:     api.Limits{LoginPerIPPerMinute: cfg.LoginPerIPPerMinute},
+		Registry:   deps.Registry,
+		Notify:     notifySetup(cfg.Notify, cfg.PublicURL),
+		TemporalUI: api.TemporalUI{URL: cfg.Temporal.UIURL, Namespace: cfg.Temporal.Namespace},
 	}
 	if cfg.DatabaseReplicaURL != "" {
 		// Dashboards read the replica; it is migrated through the primary.

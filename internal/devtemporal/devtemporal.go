@@ -1,15 +1,19 @@
 // Package devtemporal runs a complete Temporal server inside the current
-// process, persisted to a SQLite file (or kept in memory). It backs `duban-dev dev`
-// and the integration tests; production connects to an external cluster.
+// process, persisted to a SQLite file, to PostgreSQL (the server's own SQL
+// persistence, its schema set up from the schema files the server ships),
+// or kept in memory. It backs `duban-dev dev`, the benchmark and the
+// integration tests; production connects to an external cluster.
 package devtemporal
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,8 +30,14 @@ import (
 
 // Options configures an embedded server.
 type Options struct {
-	// DatabaseFile persists state; empty means in memory (tests).
+	// DatabaseFile persists state to SQLite; empty (and no Postgres) means
+	// in memory (tests).
 	DatabaseFile string
+	// Postgres, when set, persists state to PostgreSQL instead.
+	Postgres *Postgres
+	// HistoryShards is the number of history shards (1 when 0). A
+	// persisted server keeps the count it was created with.
+	HistoryShards int
 	// Namespace is registered on start if it does not exist (required).
 	Namespace string
 	// Port for the frontend gRPC endpoint on 127.0.0.1; 0 picks a free one.
@@ -73,13 +83,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	frontend := ports[0]
 
+	shards := int32(max(opts.HistoryShards, 1))
 	sqlCfg := &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
 		ConnectAttributes: map[string]string{},
 		DatabaseName:      opts.DatabaseFile,
 	}
+	visCfg := sqlCfg
 	fresh := true
-	if opts.DatabaseFile == "" {
+	if opts.Postgres != nil {
+		if sqlCfg, visCfg, fresh, err = opts.Postgres.setUp(); err != nil {
+			return nil, err
+		}
+	} else if opts.DatabaseFile == "" {
 		sqlCfg.ConnectAttributes["mode"] = "memory"
 		sqlCfg.ConnectAttributes["cache"] = "shared"
 		sqlCfg.DatabaseName = "duban-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -103,10 +119,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cfg.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: "127.0.0.1"}
 	cfg.Global.PProf = config.PProf{Port: 0}
 	cfg.Persistence = config.Persistence{
-		DefaultStore:     sqliteplugin.PluginName,
-		VisibilityStore:  sqliteplugin.PluginName,
-		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
+		DefaultStore:     "default",
+		VisibilityStore:  "default",
+		NumHistoryShards: shards,
+		DataStores:       map[string]config.DataStore{"default": {SQL: sqlCfg}},
+	}
+	if visCfg != sqlCfg {
+		cfg.Persistence.VisibilityStore = "visibility"
+		cfg.Persistence.DataStores["visibility"] = config.DataStore{SQL: visCfg}
 	}
 	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(frontend))
 	cfg.ClusterMetadata = &cluster.Config{
@@ -138,6 +158,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 	}}
 
+	// The namespace is written straight into the store, before the server
+	// starts (the SQLite helper speaks the server's SQL persistence, which
+	// is the same for PostgreSQL).
 	nsCfg, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("namespace config: %w", err)
@@ -217,6 +240,10 @@ func (s *Server) Namespace() string { return s.namespace }
 // Stop shuts the server down.
 func (s *Server) Stop() error { return s.srv.Stop() }
 
+// freePorts returns n free ports on 127.0.0.1, the first one first when
+// not 0. They are below 32768: the SQL persistence's cluster membership
+// table keeps a port in a smallint, and the kernel hands out ephemeral
+// ports above that.
 func freePorts(first, n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	if first != 0 {
@@ -228,13 +255,20 @@ func freePorts(first, n int) ([]int, error) {
 			_ = l.Close()
 		}
 	}()
-	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 1000 {
+			return nil, errors.New("find free port: none free between 20000 and 32767")
+		}
+		port := 20000 + rand.IntN(32768-20000)
+		if slices.Contains(ports, port) {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			return nil, fmt.Errorf("find free port: %w", err)
+			continue
 		}
 		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, port)
 	}
 	return ports, nil
 }

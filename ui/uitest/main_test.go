@@ -255,6 +255,12 @@ func (f *fixture) serve(t *testing.T, name string, clock duban.Clock, templates 
 // serveWith is serve with an engine of the test's own (other timeouts).
 func (f *fixture) serveWith(t *testing.T, name string, clock duban.Clock, eng *engine.Engine, templates ...string) *server {
 	t.Helper()
+	return f.serveUI(t, name, clock, eng, api.TemporalUI{}, templates...)
+}
+
+// serveUI is serveWith naming Temporal's Web UI to the API.
+func (f *fixture) serveUI(t *testing.T, name string, clock duban.Clock, eng *engine.Engine, temporalUI api.TemporalUI, templates ...string) *server {
+	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s, ok := f.servers[name]; ok {
@@ -267,10 +273,11 @@ func (f *fixture) serveWith(t *testing.T, name string, clock duban.Clock, eng *e
 		level = slog.LevelDebug
 	}
 	app, err := api.New(api.Deps{DB: f.stack.DB, Engine: eng, Blobs: f.blobs, Clock: clock, JWTKey: jwtKey,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		Static: ui.Handler(),
-		Limits: api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000},
-		Notify: uiNotify})
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Static:     ui.Handler(),
+		Limits:     api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000},
+		Notify:     uiNotify,
+		TemporalUI: temporalUI})
 	if err != nil {
 		t.Fatal(err)
 	}

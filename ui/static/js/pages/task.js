@@ -3,7 +3,8 @@
 // and when, the evidence files and the timeline; and the forms for what the
 // caller may do now (the API lists them in `actions`): report progress with
 // files, submit, request an extension, decide a step or an extension,
-// cancel.
+// cancel. An admin sees a link to the task's workflow in Temporal's Web UI
+// when the server names one.
 // The everyday 督办 actions are here too: urge (催办), withdraw a submission
 // (撤回), return to a chosen step, hand a step over (转交), add a signer
 // (加签), name the unit's 承办人; the chain card shows 会签/或签 steps with
@@ -74,7 +75,8 @@ function draw(view, task, extra, reload) {
           task.waiting_for ? h('span', { class: 'tag', id: 'task-handed' }, t('handedTo', { name: task.waiting_for.name })) : null,
           task.assignee ? h('span', { class: 'tag', id: 'task-assignee' }, t('assigneeTag', { name: task.assignee.name })) : null,
           task.urge_count ? h('span', { class: 'tag tag-urged', id: 'task-urged' }, t('urgedTimes', { n: task.urge_count, at: fmtDateTime(task.last_urged_at) })) : null,
-          h('span', { class: 'muted small mono' }, task.id)))),
+          h('span', { class: 'muted small mono' }, task.id),
+          workflowLink(task)))),
     returned ? h('div', { class: 'alert alert-warn returned', role: 'alert' },
       h('h2', null, t('returnedTitle')),
       h('p', { class: 'return-reason' }, t('returnedBy', { reason: task.last_reason }))) : null,
@@ -89,6 +91,15 @@ function draw(view, task, extra, reload) {
       evidence(task),
       timeline(task)),
     comments(task, extra, reload));
+}
+
+// workflowLink opens the task's workflow in Temporal's Web UI: the API
+// names the UI (temporal_ui in /me) to admins when one is configured.
+function workflowLink(task) {
+  const ui = session.user?.temporal_ui;
+  if (!ui?.workflow_url) return null;
+  return h('a', { id: 'task-workflow', class: 'small', href: ui.workflow_url + encodeURIComponent(task.id),
+    target: '_blank', rel: 'noopener', title: t('temporalLinkTitle') }, t('temporalLink'));
 }
 
 // waitingNames are the units the step waiting waits on: one, or several
