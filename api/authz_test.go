@@ -261,6 +261,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "launch progress", method: "GET", path: func(o objects) string { return "/api/v1/launches/" + o.launch }, want: everyone(cell{403, -1, 403})},
 		{name: "plan launch", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/launch" }, body: js(`{}`),
 			want: everyone(cell{403, -1, 403})},
+		{name: "plan copy", method: "POST", path: func(o objects) string { return "/api/v1/plans/" + o.plan + "/copy" }, body: js(`{"id":"matrix-2022","year":2022}`),
+			want: everyone(cell{403, -1, 403})},
 		// A unit's merge: an admin merges a unit below their own (here a
 		// county of the admin's city, which has townships: refused after
 		// authorization); a unit never merged has no merge to show.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -162,6 +163,71 @@ func (s *server) importPlan(c *fiber.Ctx) error {
 		return err
 	}
 	sum, err := s.DB.ImportPlanAs(c.UserContext(), pl, src, p.actor(), p.unit())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(sum)
+}
+
+type copyRequest struct {
+	ID   string `json:"id"`
+	Year int    `json:"year"`
+}
+
+// copyPlan copies a stored plan to another year under a new id (dates
+// moved by the difference in years), validated and stored as a new plan,
+// to be reviewed (its versions, its file) and launched there.
+func (s *server) copyPlan(c *fiber.Ctx) error {
+	p, err := caller(c)
+	if err != nil {
+		return err
+	}
+	if err := s.requireRootAdmin(c, p); err != nil {
+		return err
+	}
+	var req copyRequest
+	if err := s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var errs []input.FieldError
+	req.ID = strings.TrimSpace(req.ID)
+	if msg := duban.TextProblem(req.ID, 64, true); msg != "" {
+		errs = append(errs, input.FieldError{Field: "id", Message: msg})
+	} else if !plan.ValidID(req.ID) {
+		errs = append(errs, input.FieldError{Field: "id", Message: "计划编号只能含小写字母、数字和连字符，并以字母或数字开头，如 hunan-2022"})
+	}
+	if req.Year < 2000 || req.Year > 2100 {
+		errs = append(errs, input.FieldError{Field: "year", Message: "年度应在 2000 到 2100 之间"})
+	}
+	if len(errs) > 0 {
+		return input.Invalid("复制参数有误", errs...)
+	}
+	from, _ := url.PathUnescape(c.Params("id"))
+	ctx := c.UserContext()
+	src, err := s.DB.PlanSource(ctx, from)
+	if err != nil {
+		return err
+	}
+	old, err := s.DB.Plan(ctx, from)
+	if err != nil {
+		return err
+	}
+	out, err := plan.CopyToYear(src, old.ID, old.Year, req.ID, req.Year)
+	if err != nil {
+		return input.Invalid("无法复制计划："+err.Error(), input.FieldError{Field: "id", Message: err.Error()})
+	}
+	h, err := s.units.get(ctx)
+	if err != nil {
+		return err
+	}
+	np, err := plan.Parse(req.ID+".yaml", out, h)
+	if err != nil {
+		return err
+	}
+	if _, err := plan.Expand(np, h, np.Year); err != nil {
+		return input.Invalid("复制后的计划无法展开为任务："+err.Error(), input.FieldError{Field: "year", Message: err.Error()})
+	}
+	sum, err := s.DB.CopyPlanAs(ctx, np, out, old.ID, p.actor(), p.unit())
 	if err != nil {
 		return err
 	}

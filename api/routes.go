@@ -88,6 +88,7 @@ func (s *server) routes(app *fiber.App) {
 	auth.Post("/plans/validate", admin, s.validatePlan)
 	auth.Post("/plans", admin, s.importPlan)
 	auth.Post("/plans/:id/launch", admin, s.launchPlan)
+	auth.Post("/plans/:id/copy", admin, s.copyPlan)
 	auth.Get("/plans/:id/versions", s.listPlanVersions)
 	auth.Get("/plans/:id/versions/:version/file", s.planVersionFile)
 	auth.Get("/plans/:id/changes", s.listPlanChanges)

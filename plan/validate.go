@@ -12,6 +12,10 @@ import (
 	"github.com/duban-dev/duban/org"
 )
 
+// ValidID says whether id can name a plan: lower-case letters, digits and
+// hyphens, starting with a letter or digit.
+func ValidID(id string) bool { return planIDRE.MatchString(id) }
+
 var (
 	planIDRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	sectionIDRE  = regexp.MustCompile(`^\d+$`)

@@ -212,6 +212,36 @@ func (db *DB) ImportPlanAs(ctx context.Context, p *plan.Plan, source []byte, act
 	return s, nil
 }
 
+// CopyPlanAs stores p, a copy of the plan from made for another year, as a
+// new plan: refused with ECONFLICT when a plan of p's id exists already
+// (two copies at once: one wins, under a lock on the id), and audited in
+// the same transaction.
+func (db *DB) CopyPlanAs(ctx context.Context, p *plan.Plan, source []byte, from string, actor duban.Actor, rootUnit string) (PlanSummary, error) {
+	var s PlanSummary
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('plan:' || $1))`, p.ID); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, p.ID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return duban.Errorf(duban.ECONFLICT, "计划 %s 已存在：请换一个计划编号，或在计划管理中导入新版本", p.ID)
+		}
+		var err error
+		if s, _, err = importPlanTx(ctx, tx, p, source, actor.Name); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "plan.copy", rootUnit, "", map[string]any{"plan_id": p.ID, "year": p.Year, "from": from,
+			"checksum": s.Checksum, "templates": s.TemplateCount})
+	})
+	if err != nil {
+		return s, fmt.Errorf("copy plan %s to %s: %w", from, p.ID, err)
+	}
+	return s, nil
+}
+
 // PlanSummaryOf returns one stored plan's summary.
 func (db *DB) PlanSummaryOf(ctx context.Context, id string) (PlanSummary, error) {
 	var s PlanSummary

@@ -2,6 +2,7 @@ package uitest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +61,33 @@ func TestPlanChangeInTheBrowser(t *testing.T) {
 	if row.Due.Year() != 2021 {
 		t.Fatalf("岳麓区's 3.2 moved to %s", row.Due)
 	}
+}
+
+// TestPlanCopyInTheBrowser: the province's admin copies the 2021 plan to
+// 2022 from 计划管理; the page proposes the new id from the year, a second
+// copy of the same id is refused next to the form, and the copy is listed.
+func TestPlanCopyInTheBrowser(t *testing.T) {
+	f := getFixture(t)
+	srv := f.serve(t, "plancopy", duban.Clock{Scale: 1, VirtualEpoch: time.Date(2021, 6, 1, 9, 0, 0, 0, duban.Shanghai), RealEpoch: time.Now()}, "3.2")
+	adm := f.signIn(t, srv, "hunan-admin")
+	adm.goTo("#/plans")
+	adm.waitText("#copy-h", "复制到新年度")
+	adm.setValue(`#copy-from`, "hunan-2021")
+	adm.setValue(`#copy-year`, "2027")
+	adm.waitJS("the proposed id", `document.querySelector('#copy-id').value === 'hunan-2027'`)
+	adm.click(`#plan-copy button[type=submit]`)
+	adm.waitText("#toasts", "已复制为计划 hunan-2027（2027 年）")
+	adm.waitText("table", "hunan-2027")
+	src, err := f.stack.DB.PlanSource(context.Background(), "hunan-2027")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "year: 2027") || !strings.Contains(string(src), "2027-12-31") {
+		t.Errorf("the copy was not moved to 2027:\n%.400s", src)
+	}
+	adm.setValue(`#copy-from`, "hunan-2021")
+	adm.setValue(`#copy-year`, "2027")
+	adm.waitJS("the proposed id", `document.querySelector('#copy-id').value === 'hunan-2027'`)
+	adm.click(`#plan-copy button[type=submit]`)
+	adm.waitText(`#plan-copy`, "计划 hunan-2027 已存在")
 }

@@ -133,6 +133,7 @@ const zh = {
   templatesCount: '{n} 个模板',
   // plan changes (计划变更) and versions
   changesTitle: '计划变更与版本', changesLead: '依据文件（文号）调整某项任务的截止日期、提醒或佐证要求，或撤销该项任务；变更自动送达所有未办结的任务，并记入每项任务的办理过程。',
+  copyTitle: '复制到新年度', copyLead: '把一份计划复制为新年度的计划：日期顺延到新年度，复制后可下载文件核对、在“变更与版本”中查看，再下达。', copyFrom: '源计划', copyYear: '新年度', copyID: '新计划编号', copyBtn: '复制', copied: '已复制为计划 {id}（{year} 年）',
   planChanges: '变更与版本', noSuchPlan: '计划 {id} 不存在', changeFormTitle: '登记计划变更', chooseTemplate: '请选择任务模板',
   changeTemplate: '任务模板', docNo: '文号', docNoHint: '变更所依据文件的文号，同一文号对同一模板只登记一次', changeReason: '变更理由',
   changeScope: '适用范围', scopeAll: '全部承办单位', scopeSome: '指定单位', unitsPlaceholder: '单位名称或代码，用逗号、顿号或换行分隔',
@@ -285,6 +286,7 @@ const en = {
   launchCounts: '{total} tasks: {started} started, {existing} existing, {failed} failed',
   templatesCount: '{n} templates',
   changesTitle: 'Plan changes and versions', changesLead: 'Move a template\'s deadline, change its reminders or evidence note, or withdraw it, by a circular (文号); the change reaches every open task and shows on its timeline.',
+  copyTitle: 'Copy to a new year', copyLead: 'Copy a plan as the plan of a new year: its dates move to that year; check the copy (its file, under Changes & versions), then launch it.', copyFrom: 'Plan', copyYear: 'New year', copyID: 'New plan id', copyBtn: 'Copy', copied: 'Copied as plan {id} ({year})',
   planChanges: 'Changes & versions', noSuchPlan: 'No plan {id}', changeFormTitle: 'Record a plan change', chooseTemplate: 'Choose a template',
   changeTemplate: 'Template', docNo: 'Circular no. (文号)', docNoHint: 'One circular changes a template once', changeReason: 'Reason',
   changeScope: 'Applies to', scopeAll: 'Every responsible unit', scopeSome: 'These units', unitsPlaceholder: 'Unit names or codes, separated by commas or lines',

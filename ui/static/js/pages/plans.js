@@ -3,7 +3,8 @@
 // own lines) or to import it; launch a plan for a year, all templates or
 // some, and watch the launch progress.
 // Calls: GET /plans, GET /plans/{id}, POST /plans/validate, POST /plans
-// (multipart "file"), POST /plans/{id}/launch, GET /launches/{id}.
+// (multipart "file"), POST /plans/{id}/launch, GET /launches/{id},
+// POST /plans/{id}/copy (复制到新年度).
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, fmtDateTime, pageHeader, toast, announce, showFormError, clearErrors, busy, empty, idemKey, put } from '../dom.js';
@@ -22,6 +23,7 @@ export async function render(main) {
     pageHeader(t('plansTitle'), t('plansLead'), h('a', { class: 'btn', href: '#/drafts', id: 'to-drafts' }, t('draftTitle'))),
     h('div', { class: 'grid-2' }, uploadCard(() => render(main), result), launchCard(plans)),
     result,
+    copyCard(plans, () => render(main)),
     plansBox);
 }
 
@@ -40,6 +42,44 @@ function plansTable(plans, launched) {
         h('a', { class: 'btn btn-sm block', href: `#/plans/${encodeURIComponent(p.id)}/changes`, 'data-action': 'changes' }, t('planChanges')))));
   }
   return root;
+}
+
+// copyCard copies a stored plan to a new year under a new id; the id is
+// proposed from the source's id with its year replaced.
+function copyCard(plans, refresh) {
+  if (!plans.length) return null;
+  const from = h('select', { id: 'copy-from' }, plans.map((p) => h('option', { value: p.id }, `${p.id}（${p.year}）`)));
+  const year = h('input', { type: 'number', id: 'copy-year', min: 2000, max: 2100, required: true });
+  const id = h('input', { type: 'text', id: 'copy-id', required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9-]*', autocomplete: 'off' });
+  const propose = () => {
+    const p = plans.find((x) => x.id === from.value);
+    if (!p) return;
+    const y = Number(year.value) || p.year + 1;
+    year.value = String(y);
+    id.value = p.id.includes(String(p.year)) ? p.id.replace(String(p.year), String(y)) : `${p.id}-${y}`;
+  };
+  from.addEventListener('change', () => { year.value = ''; propose(); });
+  year.addEventListener('change', propose);
+  propose();
+  const form = h('form', { class: 'action-form', id: 'plan-copy', novalidate: true },
+    h('p', { class: 'muted small' }, t('copyLead')),
+    field(t('copyFrom'), from, { name: 'from' }), field(t('copyYear'), year, { name: 'year', required: true }), field(t('copyID'), id, { name: 'id', required: true }),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('copyBtn'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        const r = await api(`/plans/${encodeURIComponent(from.value)}/copy`, { method: 'POST', json: { id: id.value.trim(), year: Number(year.value) || 0 } });
+        toast(t('copied', { id: r.id, year: r.year }), 'ok');
+        announce(t('copied', { id: r.id, year: r.year }));
+        refresh();
+      } catch (err) {
+        showFormError(form, err);
+      }
+    });
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'copy-h' }, h('h2', { id: 'copy-h' }, t('copyTitle')), form);
 }
 
 function uploadCard(refresh, result) {
