@@ -273,6 +273,13 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if !allowed && lock.LockedUntil == nil {
+		// Other sign-ins of this account are being checked and hold its
+		// allowance: they lock it only if they fail. Try again shortly.
+		s.metrics.logins.WithLabelValues("busy").Inc()
+		retryAfter(c, 1)
+		return apiError(duban.ETOOMANY, "该账号正有多次登录在进行中，请稍后再试")
+	}
 	if !allowed {
 		s.metrics.logins.WithLabelValues("locked").Inc()
 		return s.locked(c, *lock.LockedUntil)

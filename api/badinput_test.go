@@ -254,6 +254,41 @@ func TestConcurrentWrongPasswordsAreCheckedAtMostFiveTimes(t *testing.T) {
 	doApp(t, app, "", "POST", "/api/v1/auth/login", jsonBody(map[string]string{"username": "burst-target", "password": pw})).problem(t, 429, "account_locked")
 }
 
+// TestConcurrentRightPasswordsNeverLockTheAccount: twelve sign-ins with
+// the right password at once (a person on several devices, a client
+// retrying) are signed in or asked to try again in a moment; none locks
+// the account, and the next sign-in succeeds.
+func TestConcurrentRightPasswordsNeverLockTheAccount(t *testing.T) {
+	f := getFixture(t)
+	newUser(t, f, "burst-right", "430102", duban.RoleOfficial)
+	deps := f.deps
+	deps.Registry = prometheus.NewRegistry()
+	deps.Limits = api.Limits{LoginPerIPPerMinute: 10000, LoginPerAccountPerMinute: 10000}
+	app := newApp(t, deps)
+	const n = 12
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := doApp(t, app, "", "POST", "/api/v1/auth/login", jsonBody(map[string]string{"username": "burst-right", "password": pw}))
+			if res.status == 429 {
+				p := res.problem(t, 429, "too_many_requests")
+				require.Contains(t, p["detail"], "稍后再试")
+			}
+			statuses[i] = res.status
+		}()
+	}
+	wg.Wait()
+	for _, s := range statuses {
+		require.Contains(t, []int{200, 429}, s)
+	}
+	require.Contains(t, statuses, 200)
+	res := doApp(t, app, "", "POST", "/api/v1/auth/login", jsonBody(map[string]string{"username": "burst-right", "password": pw}))
+	require.Equal(t, 200, res.status, "%s", res.body)
+}
+
 func hashChecks(t *testing.T, reg *prometheus.Registry) int {
 	t.Helper()
 	mfs, err := reg.Gather()

@@ -162,12 +162,21 @@ func (l LoginLock) Locked(now time.Time) bool {
 	return l.LockedUntil != nil && now.Before(*l.LockedUntil)
 }
 
+// staleReservation is how long a reserved password check may stay
+// unfinished before its reservation counts as a failure (a check takes a
+// fraction of a second; only a process that died mid-check leaves one).
+const staleReservation = time.Minute
+
 // BeginLogin reserves one password check for a username, in the same
 // locked step as the lockout test: the check counts as a failure until
 // FinishLogin or ClearLoginFailures says otherwise. So however many
 // attempts arrive at once, at most max passwords are checked before the
 // lock answers. A lock that has run out starts the count again. It reports
-// whether the check may go ahead, and the state after the reservation.
+// whether the check may go ahead, and the state after the reservation:
+// refused with LockedUntil set, the account is locked; refused without, the
+// allowance is spent by checks still in flight, which lock the account only
+// if they fail (so many correct sign-ins at once never lock it; the caller
+// asks to try again in a moment).
 func (db *DB) BeginLogin(ctx context.Context, username string, now time.Time, max int, lockFor time.Duration) (LoginLock, bool, error) {
 	var (
 		l  LoginLock
@@ -178,9 +187,10 @@ func (db *DB) BeginLogin(ctx context.Context, username string, now time.Time, ma
 		// One statement makes the row or locks the one there: a separate
 		// insert and select let a concurrent successful sign-in delete the
 		// row between them (ClearLoginFailures), and the select found none.
+		var reserved *time.Time
 		if err := tx.QueryRow(ctx, `INSERT INTO login_attempts (username) VALUES ($1)
 				ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username
-				RETURNING failures, locked_until`, key).Scan(&l.Failures, &l.LockedUntil); err != nil {
+				RETURNING failures, locked_until, reserved_at`, key).Scan(&l.Failures, &l.LockedUntil, &reserved); err != nil {
 			return err
 		}
 		if l.Locked(now) {
@@ -190,14 +200,21 @@ func (db *DB) BeginLogin(ctx context.Context, username string, now time.Time, ma
 			l = LoginLock{} // the lock ran out
 		}
 		if l.Failures >= max {
-			// Checks in flight have spent the allowance: lock now.
+			// Checks in flight (or failures) have spent the allowance:
+			// refuse this one unchecked. Failures lock the account in
+			// FinishLogin; a success clears the count. Reservations a
+			// minute old whose checks never finished lock it here.
+			if reserved != nil && now.Sub(*reserved) < staleReservation {
+				return nil
+			}
 			until := now.Add(lockFor)
 			l.LockedUntil = &until
 		} else {
 			l.Failures++
 			ok = true
 		}
-		_, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3 WHERE username = $1`, key, l.Failures, l.LockedUntil)
+		_, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3, reserved_at = CASE WHEN $4 THEN $5 ELSE reserved_at END
+			WHERE username = $1`, key, l.Failures, l.LockedUntil, ok, now)
 		return err
 	})
 	if err != nil {
