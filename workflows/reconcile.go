@@ -3,7 +3,6 @@ package workflows
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/duban-dev/duban/activities"
@@ -27,27 +26,12 @@ type ReconcileInput struct {
 // the deployment does: the worker's metric and log say what each run
 // found (see docs/operations.md for the alert).
 func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) error {
-	interval := in.Interval
-	if interval <= 0 {
-		interval = 24 * time.Hour
-	}
-	runs := in.RunsPerWorkflow
-	if runs <= 0 {
-		runs = 30
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Hour,
-		HeartbeatTimeout:    0,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Minute, MaximumAttempts: 3},
-	})
-	for range runs {
-		if err := workflow.Sleep(ctx, interval); err != nil {
-			return err
-		}
+	err := everyInterval(ctx, in.Interval, in.RunsPerWorkflow, "reconciliation", func(ctx workflow.Context) error {
 		var res activities.ReconcileResult
-		if err := workflow.ExecuteActivity(ctx, a.Reconcile, activities.ReconcileInput{Repair: in.Repair}).Get(ctx, &res); err != nil {
-			workflow.GetLogger(ctx).Warn("reconciliation failed; the next run retries", "error", err)
-		}
+		return workflow.ExecuteActivity(ctx, a.Reconcile, activities.ReconcileInput{Repair: in.Repair}).Get(ctx, &res)
+	})
+	if err != nil {
+		return err
 	}
 	return workflow.NewContinueAsNewError(ctx, ReconcileWorkflow, in)
 }

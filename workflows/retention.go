@@ -3,7 +3,6 @@ package workflows
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/duban-dev/duban/activities"
@@ -25,26 +24,12 @@ type RetentionInput struct {
 // sessions past their ages (config retention.*) on a schedule, as
 // `duban prune` does by hand. Audit rows and timelines are never touched.
 func RetentionWorkflow(ctx workflow.Context, in RetentionInput) error {
-	interval := in.Interval
-	if interval <= 0 {
-		interval = 24 * time.Hour
-	}
-	runs := in.RunsPerWorkflow
-	if runs <= 0 {
-		runs = 30
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Hour,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Minute, MaximumAttempts: 3},
-	})
-	for range runs {
-		if err := workflow.Sleep(ctx, interval); err != nil {
-			return err
-		}
+	err := everyInterval(ctx, in.Interval, in.RunsPerWorkflow, "retention run", func(ctx workflow.Context) error {
 		var res activities.PruneResult
-		if err := workflow.ExecuteActivity(ctx, a.Prune).Get(ctx, &res); err != nil {
-			workflow.GetLogger(ctx).Warn("retention run failed; the next run retries", "error", err)
-		}
+		return workflow.ExecuteActivity(ctx, a.Prune).Get(ctx, &res)
+	})
+	if err != nil {
+		return err
 	}
 	return workflow.NewContinueAsNewError(ctx, RetentionWorkflow, in)
 }
